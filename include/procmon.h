@@ -1,0 +1,181 @@
+/* libprocmon: start, monitor and restart named child processes.
+ *
+ * A monitor keeps a table of named processes and applies one restart rule:
+ * a process that lived less than `threshold` seconds died "instantly" and is
+ * restarted after a delay that doubles each time (min_restart_delay up to
+ * max_restart_delay); one that lived longer is restarted at once and its
+ * delay goes back to the minimum.  Stopping sends the stop signal to the
+ * process group and SIGKILL `kill_time` seconds later unless it exited.
+ *
+ * Every function that can fail returns 0 or a negative errno value
+ * (-EEXIST for a duplicate name, -ENOENT for an unknown one).
+ * The monitor decides; a runtime acts (clock, timers, spawn, signals).
+ * pm_runtime_uv_new() gives the real one, on a libuv loop.
+ */
+#ifndef PROCMON_H
+#define PROCMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PM_VERSION "0.1.0"
+
+typedef struct pm_monitor pm_monitor;
+typedef struct pm_runtime pm_runtime;
+struct uv_loop_s;
+
+/* ---- Options of the whole monitor (seconds, decimals allowed) ---- */
+
+typedef struct pm_options {
+    double threshold;         /* a shorter run is an instant death (1) */
+    double kill_time;         /* SIGKILL this long after the stop signal (5) */
+    double min_restart_delay; /* first back-off delay (1) */
+    double max_restart_delay; /* back-off cap (3600) */
+} pm_options;
+
+void pm_options_init(pm_options *opts);
+
+/* ---- One process's specification ---- */
+
+typedef enum {
+    PM_AUTORESTART_ALWAYS,     /* restart whatever the exit */
+    PM_AUTORESTART_UNEXPECTED, /* only when the exit code is not in exitcodes */
+    PM_AUTORESTART_NEVER
+} pm_autorestart;
+
+#define PM_UNSET (-1) /* a numeric field that takes the monitor's value or inherits */
+
+typedef struct pm_spec {
+    char **argv;      /* NULL-terminated; argv[0] without '/' is looked up on PATH */
+    char **env;       /* NULL-terminated KEY=VALUE additions, or NULL */
+    bool clear_env;   /* the child gets only `env` */
+    char *user;       /* name or number; also sets its group and groups; NULL: inherit */
+    char *group;      /* name or number; NULL: the user's, or inherit */
+    char *cwd;        /* NULL: inherit */
+    int umask;        /* PM_UNSET: inherit */
+    double threshold, kill_time, min_restart_delay, max_restart_delay; /* PM_UNSET: monitor's */
+    int stop_signal;  /* SIGTERM by default */
+    bool signal_group; /* signal the whole process group (true) */
+    bool autostart;   /* start with the service (true) */
+    pm_autorestart autorestart;
+    unsigned char exitcodes[32]; /* bit set of the expected exit codes (just 0) */
+    int start_retries; /* PM_UNSET: forever; N: fatal after N+1 instant deaths in a row */
+    int priority;      /* lower starts first and stops last (999) */
+} pm_spec;
+
+/* Defaults everywhere; argv must then be set. */
+void pm_spec_init(pm_spec *spec);
+void pm_spec_set_exitcode(pm_spec *spec, int code, bool expected);
+bool pm_spec_exitcode_expected(const pm_spec *spec, int code);
+
+/* ---- States and events ---- */
+
+typedef enum {
+    PM_STATE_STOPPED,  /* held down, or never started */
+    PM_STATE_RUNNING,
+    PM_STATE_BACKOFF,  /* waiting to restart */
+    PM_STATE_STOPPING, /* stop signal sent */
+    PM_STATE_EXITED,   /* ended, not to be restarted under its autorestart */
+    PM_STATE_FATAL     /* gave up after start_retries */
+} pm_state;
+
+const char *pm_state_name(pm_state state);
+
+typedef enum { PM_STDOUT = 1, PM_STDERR = 2 } pm_stream;
+
+typedef enum {
+    PM_EVENT_START,       /* pid */
+    PM_EVENT_EXIT,        /* pid, exit_status or exit_signal, runtime, state, restart_in */
+    PM_EVENT_SPAWN_ERROR, /* message; the attempt then counts as an instant death */
+    PM_EVENT_STOP,        /* pid, signal: the stop signal was sent */
+    PM_EVENT_KILL,        /* pid: SIGKILL after the kill time */
+    PM_EVENT_FATAL,       /* instant_deaths: gave up */
+    PM_EVENT_OUTPUT       /* stream, data, len: one line without its newline */
+} pm_event_type;
+
+typedef struct pm_event {
+    pm_event_type type;
+    const char *name;
+    pid_t pid;
+    int exit_status;   /* -1 when killed by a signal */
+    int exit_signal;   /* 0 when it exited */
+    double runtime;    /* seconds the process lived */
+    pm_state state;    /* the state after this event */
+    double restart_in; /* seconds until the restart; < 0: none */
+    bool removed;      /* EXIT: the process was removed and is forgotten */
+    int signal;        /* STOP, KILL */
+    double kill_time;  /* STOP: SIGKILL follows after this long */
+    const char *message; /* SPAWN_ERROR: e.g. "cannot execute /x: No such file or directory" */
+    int instant_deaths;  /* FATAL */
+    pm_stream stream;    /* OUTPUT */
+    const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
+    size_t len;
+} pm_event;
+
+typedef void (*pm_event_cb)(void *arg, const pm_event *event);
+
+/* Called once an operation has finished: result 0, or a negative errno
+ * (-ECANCELED when a later operation took over the process). */
+typedef void (*pm_done_cb)(void *arg, int result);
+
+/* ---- The monitor ---- */
+
+int pm_monitor_new(pm_runtime *runtime, const pm_options *opts, pm_monitor **out);
+/* Forgets every process without signalling it; the runtime stays the caller's. */
+void pm_monitor_free(pm_monitor *mon);
+void pm_monitor_set_event_cb(pm_monitor *mon, pm_event_cb cb, void *arg);
+const pm_options *pm_monitor_options(const pm_monitor *mon);
+
+/* Registers a process (the spec is copied) and starts it at once if the
+ * service runs and spec->autostart is set.  -EEXIST, -EINVAL. */
+int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec);
+/* Stops the process, cancels any pending restart and forgets it; `done`
+ * (may be NULL) runs once it is gone. */
+int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+/* Starts a stopped, exited or fatal process, or one waiting in back-off
+ * (cancelling the wait and resetting the delay).  Running: nothing to do. */
+int pm_monitor_start(pm_monitor *mon, const char *name);
+/* Stop signal, SIGKILL after the kill time; the process then stays down
+ * until started.  `done` runs once it has exited. */
+int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+/* Stop, then start at once; never counts as an instant death.  `done` runs
+ * once the new process is started. */
+int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+/* Sends `sig` to the running process (its group when signal_group). -ESRCH if not running. */
+int pm_monitor_signal(pm_monitor *mon, const char *name, int sig);
+/* Restarts every process. */
+void pm_monitor_restart_all(pm_monitor *mon);
+/* Marks the service running and starts every autostart process, lowest priority first. */
+void pm_monitor_start_service(pm_monitor *mon);
+/* Marks the service stopped, cancels every pending restart and stops every
+ * process, highest priority first, each tier once the one before has exited.
+ * `done` runs once the last process has exited. */
+void pm_monitor_stop_service(pm_monitor *mon, pm_done_cb done, void *arg);
+bool pm_monitor_service_running(const pm_monitor *mon);
+
+typedef struct pm_status {
+    const char *name;
+    pm_state state;
+    pid_t pid;          /* 0 when not running */
+    double uptime;      /* seconds since the start, when running */
+    unsigned restarts;  /* starts after the first */
+    int exit_status;    /* last exit: -1 if none or killed */
+    int exit_signal;    /* last exit: 0 if none or exited */
+    double restart_in;  /* BACKOFF: seconds until the restart; else -1 */
+    const pm_spec *spec;
+} pm_status;
+
+int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out);
+size_t pm_monitor_count(const pm_monitor *mon);
+/* Calls `cb` for each process, in no particular order. */
+void pm_monitor_foreach(const pm_monitor *mon, void (*cb)(void *arg, const pm_status *st), void *arg);
+
+/* ---- The real runtime, on a libuv loop ---- */
+
+/* Reaps children on SIGCHLD, reads their output; the loop stays the caller's. */
+int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out);
+/* Closes its handles; run the loop once more to let them finish closing. */
+void pm_runtime_free(pm_runtime *rt);
+
+#endif

@@ -1,0 +1,702 @@
+/* The core: the process table, the states, the restart rule and the kill
+ * escalation.  It only decides; every effect goes through the runtime. */
+#include "procmon.h"
+#include "runtime.h"
+#include "spec.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pm_waiter {
+    pm_done_cb cb;
+    void *arg;
+    struct pm_waiter *next;
+} pm_waiter;
+
+typedef struct pm_proc {
+    pm_monitor *mon;
+    char *name;
+    pm_spec spec;
+    pm_state state;
+    pid_t pid;
+    double started;      /* runtime clock at the last spawn */
+    double delay;        /* the next back-off delay */
+    int instant_deaths;  /* in a row */
+    unsigned starts;
+    int exit_status, exit_signal;
+    pm_timer *restart_timer;
+    double restart_at;
+    pm_timer *kill_timer;
+    bool restart_after_exit; /* an administrative restart is under way */
+    bool removed;            /* out of the table, forgotten once it has exited */
+    pm_waiter *down_waiters; /* told when the process has exited */
+    pm_waiter *up_waiters;   /* told when the process has been started again */
+    struct pm_proc *next_dying;
+} pm_proc;
+
+struct pm_monitor {
+    pm_runtime *rt;
+    pm_options opts;
+    pm_proc **procs; /* sorted by name */
+    size_t count, cap;
+    pm_proc *dying;  /* removed, waiting for their exit */
+    bool running;
+    bool stopping_service;
+    pm_waiter *service_waiters;
+    pm_event_cb event_cb;
+    void *event_arg;
+};
+
+static int proc_spawn(pm_proc *p);
+static void service_stop_progress(pm_monitor *mon);
+
+/* ---- small helpers ---- */
+
+const char *pm_state_name(pm_state state)
+{
+    switch (state) {
+    case PM_STATE_STOPPED: return "stopped";
+    case PM_STATE_RUNNING: return "running";
+    case PM_STATE_BACKOFF: return "backoff";
+    case PM_STATE_STOPPING: return "stopping";
+    case PM_STATE_EXITED: return "exited";
+    case PM_STATE_FATAL: return "fatal";
+    }
+    return "unknown";
+}
+
+static double now(const pm_monitor *mon)
+{
+    return mon->rt->ops->now(mon->rt);
+}
+
+static double pick(double own, double global)
+{
+    return own >= 0 ? own : global;
+}
+
+static double threshold_of(const pm_proc *p) { return pick(p->spec.threshold, p->mon->opts.threshold); }
+static double kill_time_of(const pm_proc *p) { return pick(p->spec.kill_time, p->mon->opts.kill_time); }
+static double min_delay_of(const pm_proc *p) { return pick(p->spec.min_restart_delay, p->mon->opts.min_restart_delay); }
+static double max_delay_of(const pm_proc *p) { return pick(p->spec.max_restart_delay, p->mon->opts.max_restart_delay); }
+
+static void emit(pm_proc *p, pm_event *ev)
+{
+    pm_monitor *mon = p->mon;
+    ev->name = p->name;
+    ev->state = p->state;
+    if (mon->event_cb)
+        mon->event_cb(mon->event_arg, ev);
+}
+
+static pm_event event_of(pm_event_type type, pid_t pid)
+{
+    return (pm_event){.type = type, .pid = pid, .exit_status = -1, .restart_in = -1};
+}
+
+static int waiter_add(pm_waiter **list, pm_done_cb cb, void *arg)
+{
+    if (!cb)
+        return 0;
+    pm_waiter *w = malloc(sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    *w = (pm_waiter){cb, arg, NULL};
+    while (*list) /* keep the order of the requests */
+        list = &(*list)->next;
+    *list = w;
+    return 0;
+}
+
+/* Detaches the list first: a callback may add new waiters. */
+static void waiters_finish(pm_waiter **list, int result)
+{
+    pm_waiter *w = *list;
+    *list = NULL;
+    while (w) {
+        pm_waiter *next = w->next;
+        w->cb(w->arg, result);
+        free(w);
+        w = next;
+    }
+}
+
+static void cancel_timer(pm_monitor *mon, pm_timer **timer)
+{
+    if (*timer) {
+        mon->rt->ops->timer_cancel(mon->rt, *timer);
+        *timer = NULL;
+    }
+}
+
+/* ---- the table ---- */
+
+/* Index of name, or of where it would go (then *found is false). */
+static size_t table_search(const pm_monitor *mon, const char *name, bool *found)
+{
+    size_t lo = 0, hi = mon->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(mon->procs[mid]->name, name);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = false;
+    return lo;
+}
+
+static pm_proc *table_find(const pm_monitor *mon, const char *name)
+{
+    bool found;
+    size_t i = table_search(mon, name, &found);
+    return found ? mon->procs[i] : NULL;
+}
+
+static void table_take(pm_monitor *mon, pm_proc *p)
+{
+    bool found;
+    size_t i = table_search(mon, p->name, &found);
+    if (!found)
+        return;
+    memmove(&mon->procs[i], &mon->procs[i + 1], (mon->count - i - 1) * sizeof *mon->procs);
+    mon->count--;
+}
+
+static void proc_free(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    cancel_timer(mon, &p->restart_timer);
+    cancel_timer(mon, &p->kill_timer);
+    mon->rt->ops->forget(mon->rt, p);
+    waiters_finish(&p->up_waiters, -ECANCELED);
+    waiters_finish(&p->down_waiters, 0);
+    pm_spec_free(&p->spec);
+    free(p->name);
+    free(p);
+}
+
+static void dying_take(pm_monitor *mon, pm_proc *p)
+{
+    for (pm_proc **d = &mon->dying; *d; d = &(*d)->next_dying) {
+        if (*d == p) {
+            *d = p->next_dying;
+            return;
+        }
+    }
+}
+
+/* ---- the lifecycle ---- */
+
+static bool is_up(const pm_proc *p)
+{
+    return p->state == PM_STATE_RUNNING || p->state == PM_STATE_STOPPING;
+}
+
+static void restart_timer_fired(void *arg)
+{
+    pm_proc *p = arg;
+    p->restart_timer = NULL;
+    (void)proc_spawn(p);
+}
+
+/* Back-off (delay > 0) or, from a timer callback only, an immediate spawn. */
+static void schedule_restart(pm_proc *p, double delay, pm_event *ev)
+{
+    pm_monitor *mon = p->mon;
+    if (delay <= 0 && ev->type == PM_EVENT_EXIT) {
+        p->state = PM_STATE_RUNNING; /* about to be spawned */
+        ev->restart_in = 0;
+        emit(p, ev);
+        (void)proc_spawn(p);
+        return;
+    }
+    /* A spawn that failed synchronously goes through a timer even with no
+     * delay, so that a zero minimum delay cannot recurse. */
+    p->restart_timer = mon->rt->ops->timer_start(mon->rt, delay, restart_timer_fired, p);
+    if (!p->restart_timer) {
+        p->state = PM_STATE_EXITED;
+        emit(p, ev);
+        pm_event err = event_of(PM_EVENT_SPAWN_ERROR, 0);
+        err.message = "cannot schedule the restart: out of memory";
+        emit(p, &err);
+        return;
+    }
+    p->state = PM_STATE_BACKOFF;
+    p->restart_at = now(mon) + delay;
+    ev->restart_in = delay;
+    emit(p, ev);
+}
+
+/* The reference's rule, plus autorestart and start_retries.  `ev` is the
+ * exit (or spawn error) event, emitted here with the decision in it. */
+static void decide_after_death(pm_proc *p, double runtime, pm_event *ev)
+{
+    if (!p->mon->running) { /* as the reference: no restart unless the service runs */
+        p->state = PM_STATE_STOPPED;
+        emit(p, ev);
+        return;
+    }
+    double next;
+    if (runtime < threshold_of(p)) {
+        next = p->delay;
+        p->delay = p->delay * 2 < max_delay_of(p) ? p->delay * 2 : max_delay_of(p);
+        p->instant_deaths++;
+    } else {
+        next = 0;
+        p->delay = min_delay_of(p);
+        p->instant_deaths = 0;
+    }
+    bool expected = ev->type == PM_EVENT_EXIT && ev->exit_signal == 0 &&
+                    pm_spec_exitcode_expected(&p->spec, ev->exit_status);
+    if (p->spec.autorestart == PM_AUTORESTART_NEVER ||
+        (p->spec.autorestart == PM_AUTORESTART_UNEXPECTED && expected)) {
+        p->state = PM_STATE_EXITED;
+        emit(p, ev);
+        return;
+    }
+    if (p->spec.start_retries >= 0 && p->instant_deaths > p->spec.start_retries) {
+        p->state = PM_STATE_FATAL;
+        emit(p, ev);
+        pm_event fatal = event_of(PM_EVENT_FATAL, 0);
+        fatal.instant_deaths = p->instant_deaths;
+        emit(p, &fatal);
+        return;
+    }
+    schedule_restart(p, next, ev);
+}
+
+static void child_output(void *arg, pm_stream stream, const char *line, size_t len)
+{
+    pm_proc *p = arg;
+    pm_event ev = event_of(PM_EVENT_OUTPUT, p->pid);
+    ev.stream = stream;
+    ev.data = line;
+    ev.len = len;
+    emit(p, &ev);
+}
+
+static void child_exec_failed(void *arg, const char *message)
+{
+    pm_proc *p = arg;
+    pm_event ev = event_of(PM_EVENT_SPAWN_ERROR, p->pid);
+    ev.message = message;
+    emit(p, &ev);
+}
+
+static void child_exited(void *arg, int wait_status)
+{
+    pm_proc *p = arg;
+    pm_monitor *mon = p->mon;
+    cancel_timer(mon, &p->kill_timer);
+
+    pm_event ev = event_of(PM_EVENT_EXIT, p->pid);
+    ev.runtime = now(mon) - p->started;
+    if (WIFSIGNALED(wait_status)) {
+        ev.exit_signal = WTERMSIG(wait_status);
+    } else {
+        ev.exit_status = WEXITSTATUS(wait_status);
+    }
+    p->exit_status = ev.exit_status;
+    p->exit_signal = ev.exit_signal;
+    p->pid = 0;
+
+    if (p->removed) {
+        p->state = PM_STATE_STOPPED;
+        ev.removed = true;
+        emit(p, &ev);
+        dying_take(mon, p);
+        proc_free(p);
+        service_stop_progress(mon);
+        return;
+    }
+    if (p->restart_after_exit) {
+        /* An administrative restart never counts as a death. */
+        p->restart_after_exit = false;
+        p->delay = min_delay_of(p);
+        p->instant_deaths = 0;
+        schedule_restart(p, 0, &ev);
+        return;
+    }
+    if (p->state == PM_STATE_STOPPING || !mon->running) {
+        p->state = PM_STATE_STOPPED;
+        emit(p, &ev);
+        waiters_finish(&p->down_waiters, 0);
+        service_stop_progress(mon);
+        return;
+    }
+    decide_after_death(p, ev.runtime, &ev);
+}
+
+static const pm_child_cbs child_cbs = {child_output, child_exec_failed, child_exited};
+
+static int proc_spawn(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    char errmsg[256] = "";
+    pid_t pid = 0;
+    p->started = now(mon);
+    int r = mon->rt->ops->spawn(mon->rt, &p->spec, &child_cbs, p, &pid, errmsg, sizeof errmsg);
+    if (r < 0) {
+        /* Counts as an instant death: back off like one. */
+        pm_event ev = event_of(PM_EVENT_SPAWN_ERROR, 0);
+        ev.message = errmsg;
+        decide_after_death(p, 0, &ev);
+        waiters_finish(&p->up_waiters, r);
+        return r;
+    }
+    p->pid = pid;
+    p->state = PM_STATE_RUNNING;
+    p->starts++;
+    pm_event ev = event_of(PM_EVENT_START, pid);
+    emit(p, &ev);
+    waiters_finish(&p->up_waiters, 0);
+    return 0;
+}
+
+static void kill_timer_fired(void *arg)
+{
+    pm_proc *p = arg;
+    pm_monitor *mon = p->mon;
+    p->kill_timer = NULL;
+    pm_event ev = event_of(PM_EVENT_KILL, p->pid);
+    ev.signal = SIGKILL;
+    emit(p, &ev);
+    mon->rt->ops->kill(mon->rt, p->pid, SIGKILL, p->spec.signal_group);
+}
+
+/* Stop signal now, SIGKILL after the kill time unless it exits first. */
+static void send_stop(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    p->state = PM_STATE_STOPPING;
+    pm_event ev = event_of(PM_EVENT_STOP, p->pid);
+    ev.signal = p->spec.stop_signal;
+    ev.kill_time = kill_time_of(p);
+    emit(p, &ev);
+    mon->rt->ops->kill(mon->rt, p->pid, p->spec.stop_signal, p->spec.signal_group);
+    if (!p->kill_timer)
+        p->kill_timer = mon->rt->ops->timer_start(mon->rt, ev.kill_time, kill_timer_fired, p);
+    if (!p->kill_timer) /* cannot wait: escalate now rather than never */
+        kill_timer_fired(p);
+}
+
+/* A fresh start: the back-off ladder begins again. */
+static int start_fresh(pm_proc *p)
+{
+    cancel_timer(p->mon, &p->restart_timer);
+    p->delay = min_delay_of(p);
+    p->instant_deaths = 0;
+    return proc_spawn(p);
+}
+
+/* ---- the public operations ---- */
+
+int pm_monitor_new(pm_runtime *runtime, const pm_options *opts, pm_monitor **out)
+{
+    pm_monitor *mon = calloc(1, sizeof *mon);
+    if (!mon)
+        return -ENOMEM;
+    mon->rt = runtime;
+    if (opts)
+        mon->opts = *opts;
+    else
+        pm_options_init(&mon->opts);
+    *out = mon;
+    return 0;
+}
+
+void pm_monitor_free(pm_monitor *mon)
+{
+    if (!mon)
+        return;
+    for (size_t i = 0; i < mon->count; i++)
+        proc_free(mon->procs[i]);
+    while (mon->dying) {
+        pm_proc *p = mon->dying;
+        mon->dying = p->next_dying;
+        proc_free(p);
+    }
+    waiters_finish(&mon->service_waiters, -ECANCELED);
+    free(mon->procs);
+    free(mon);
+}
+
+void pm_monitor_set_event_cb(pm_monitor *mon, pm_event_cb cb, void *arg)
+{
+    mon->event_cb = cb;
+    mon->event_arg = arg;
+}
+
+const pm_options *pm_monitor_options(const pm_monitor *mon)
+{
+    return &mon->opts;
+}
+
+int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec)
+{
+    if (!name || !*name || !spec->argv || !spec->argv[0])
+        return -EINVAL;
+    bool found;
+    size_t at = table_search(mon, name, &found);
+    if (found)
+        return -EEXIST;
+    if (mon->count == mon->cap) {
+        size_t cap = mon->cap ? mon->cap * 2 : 16;
+        pm_proc **procs = realloc(mon->procs, cap * sizeof *procs);
+        if (!procs)
+            return -ENOMEM;
+        mon->procs = procs;
+        mon->cap = cap;
+    }
+    pm_proc *p = calloc(1, sizeof *p);
+    if (!p || !(p->name = strdup(name)) || pm_spec_copy(&p->spec, spec) < 0) {
+        if (p)
+            free(p->name);
+        free(p);
+        return -ENOMEM;
+    }
+    p->mon = mon;
+    p->state = PM_STATE_STOPPED;
+    p->exit_status = -1;
+    p->delay = min_delay_of(p);
+    memmove(&mon->procs[at + 1], &mon->procs[at], (mon->count - at) * sizeof *mon->procs);
+    mon->procs[at] = p;
+    mon->count++;
+    if (mon->running && p->spec.autostart)
+        (void)proc_spawn(p); /* a failure backs off like an instant death */
+    return 0;
+}
+
+int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    table_take(mon, p);
+    p->removed = true;
+    p->restart_after_exit = false;
+    waiters_finish(&p->up_waiters, -ECANCELED);
+    if (!is_up(p)) {
+        proc_free(p);
+        if (done)
+            done(arg, 0);
+        return 0;
+    }
+    /* Keep it until it has exited, so its exit is still seen and logged;
+     * the name is free for a new process at once. */
+    p->next_dying = mon->dying;
+    mon->dying = p;
+    if (waiter_add(&p->down_waiters, done, arg) < 0)
+        done(arg, -ENOMEM);
+    if (p->state == PM_STATE_RUNNING)
+        send_stop(p);
+    return 0;
+}
+
+int pm_monitor_start(pm_monitor *mon, const char *name)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    if (p->state == PM_STATE_RUNNING)
+        return 0;
+    if (p->state == PM_STATE_STOPPING) {
+        p->restart_after_exit = true; /* lift the hold: start once it is down */
+        return 0;
+    }
+    return start_fresh(p);
+}
+
+int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    switch (p->state) {
+    case PM_STATE_RUNNING:
+        send_stop(p);
+        break;
+    case PM_STATE_STOPPING:
+        p->restart_after_exit = false;
+        waiters_finish(&p->up_waiters, -ECANCELED);
+        break;
+    case PM_STATE_BACKOFF:
+        cancel_timer(mon, &p->restart_timer);
+        p->state = PM_STATE_STOPPED;
+        /* fall through */
+    default:
+        if (done)
+            done(arg, 0);
+        return 0;
+    }
+    if (waiter_add(&p->down_waiters, done, arg) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    if (waiter_add(&p->up_waiters, done, arg) < 0)
+        return -ENOMEM;
+    if (!is_up(p))
+        return start_fresh(p);
+    p->restart_after_exit = true;
+    if (p->state == PM_STATE_RUNNING)
+        send_stop(p);
+    return 0;
+}
+
+int pm_monitor_signal(pm_monitor *mon, const char *name, int sig)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    if (!is_up(p))
+        return -ESRCH;
+    return mon->rt->ops->kill(mon->rt, p->pid, sig, p->spec.signal_group);
+}
+
+void pm_monitor_restart_all(pm_monitor *mon)
+{
+    for (size_t i = 0; i < mon->count; i++)
+        (void)pm_monitor_restart(mon, mon->procs[i]->name, NULL, NULL);
+}
+
+static bool startable(const pm_proc *p)
+{
+    return p->spec.autostart && !is_up(p) && p->state != PM_STATE_BACKOFF;
+}
+
+void pm_monitor_start_service(pm_monitor *mon)
+{
+    mon->running = true;
+    mon->stopping_service = false;
+    /* One pass per priority tier, lowest first: tiers are few, and this
+     * needs no allocation. */
+    bool first = true;
+    int done_tier = 0;
+    for (;;) {
+        bool found = false;
+        int tier = 0;
+        for (size_t i = 0; i < mon->count; i++) {
+            int prio = mon->procs[i]->spec.priority;
+            if (startable(mon->procs[i]) && (first || prio > done_tier) && (!found || prio < tier)) {
+                tier = prio;
+                found = true;
+            }
+        }
+        if (!found)
+            return;
+        for (size_t i = 0; i < mon->count; i++)
+            if (startable(mon->procs[i]) && mon->procs[i]->spec.priority == tier)
+                (void)start_fresh(mon->procs[i]);
+        first = false;
+        done_tier = tier;
+    }
+}
+
+/* Stops the next priority tier once nothing is stopping any more; reports
+ * completion once nothing is up. */
+static void service_stop_progress(pm_monitor *mon)
+{
+    if (!mon->stopping_service)
+        return;
+    if (mon->dying)
+        return;
+    bool any_running = false;
+    int tier = 0;
+    for (size_t i = 0; i < mon->count; i++) {
+        pm_proc *p = mon->procs[i];
+        if (p->state == PM_STATE_STOPPING)
+            return;
+        if (p->state == PM_STATE_RUNNING && (!any_running || p->spec.priority > tier)) {
+            tier = p->spec.priority;
+            any_running = true;
+        }
+    }
+    if (!any_running) {
+        mon->stopping_service = false;
+        waiters_finish(&mon->service_waiters, 0);
+        return;
+    }
+    for (size_t i = 0; i < mon->count; i++) {
+        pm_proc *p = mon->procs[i];
+        if (p->state == PM_STATE_RUNNING && p->spec.priority == tier)
+            send_stop(p);
+    }
+}
+
+void pm_monitor_stop_service(pm_monitor *mon, pm_done_cb done, void *arg)
+{
+    mon->running = false;
+    for (size_t i = 0; i < mon->count; i++) {
+        pm_proc *p = mon->procs[i];
+        p->restart_after_exit = false;
+        waiters_finish(&p->up_waiters, -ECANCELED);
+        if (p->state == PM_STATE_BACKOFF) {
+            cancel_timer(mon, &p->restart_timer);
+            p->state = PM_STATE_STOPPED;
+        }
+    }
+    if (waiter_add(&mon->service_waiters, done, arg) < 0)
+        done(arg, -ENOMEM);
+    mon->stopping_service = true;
+    service_stop_progress(mon);
+}
+
+bool pm_monitor_service_running(const pm_monitor *mon)
+{
+    return mon->running;
+}
+
+static void status_of(const pm_proc *p, pm_status *st)
+{
+    double t = now(p->mon);
+    *st = (pm_status){
+        .name = p->name,
+        .state = p->state,
+        .pid = p->pid,
+        .uptime = is_up(p) ? t - p->started : 0,
+        .restarts = p->starts ? p->starts - 1 : 0,
+        .exit_status = p->exit_status,
+        .exit_signal = p->exit_signal,
+        .restart_in = p->state == PM_STATE_BACKOFF ? p->restart_at - t : -1,
+        .spec = &p->spec,
+    };
+    if (p->state == PM_STATE_BACKOFF && st->restart_in < 0)
+        st->restart_in = 0;
+}
+
+int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    status_of(p, out);
+    return 0;
+}
+
+size_t pm_monitor_count(const pm_monitor *mon)
+{
+    return mon->count;
+}
+
+void pm_monitor_foreach(const pm_monitor *mon, void (*cb)(void *arg, const pm_status *st), void *arg)
+{
+    for (size_t i = 0; i < mon->count; i++) {
+        pm_status st;
+        status_of(mon->procs[i], &st);
+        cb(arg, &st);
+    }
+}

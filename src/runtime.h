@@ -1,0 +1,44 @@
+/* What the monitor needs from the world.  The monitor never calls the OS
+ * itself: the real runtime (runtime_uv.c) acts on libuv, and the unit tests
+ * drive a simulated one with a clock that moves only when they say so. */
+#ifndef PM_RUNTIME_H
+#define PM_RUNTIME_H
+
+#include "procmon.h"
+
+typedef struct pm_timer pm_timer;
+typedef void (*pm_timer_cb)(void *arg);
+
+/* How a child reports back.  `arg` is what the monitor gave to spawn(). */
+typedef struct pm_child_cbs {
+    /* One line of output, without its newline. */
+    void (*output)(void *arg, pm_stream stream, const char *line, size_t len);
+    /* The child failed between fork and exec; it exits next. */
+    void (*exec_failed)(void *arg, const char *message);
+    /* The child ended; wait_status as from waitpid(). */
+    void (*exited)(void *arg, int wait_status);
+} pm_child_cbs;
+
+struct pm_runtime_ops {
+    /* Monotonic seconds. */
+    double (*now)(pm_runtime *rt);
+    /* A one-shot timer; it is freed after it fires or when cancelled.
+     * NULL when out of memory. */
+    pm_timer *(*timer_start)(pm_runtime *rt, double delay, pm_timer_cb cb, void *arg);
+    void (*timer_cancel)(pm_runtime *rt, pm_timer *timer);
+    /* Starts a child.  0 and *pid, or a negative errno with a one-line
+     * reason in errmsg (then no callback will come). */
+    int (*spawn)(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
+                 pid_t *pid, char *errmsg, size_t errlen);
+    /* Sends sig to pid, or to its process group when group is set. */
+    int (*kill)(pm_runtime *rt, pid_t pid, int sig, bool group);
+    /* No callback with this arg may come any more (its process is forgotten). */
+    void (*forget)(pm_runtime *rt, void *arg);
+    void (*free)(pm_runtime *rt);
+};
+
+struct pm_runtime {
+    const struct pm_runtime_ops *ops;
+};
+
+#endif

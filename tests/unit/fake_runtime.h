@@ -1,0 +1,174 @@
+/* A simulated runtime for the monitor's tests: a clock that moves only when
+ * the test says so, timers fired in time order, a spawner that records its
+ * calls, and exits that the test delivers.  No sleeping, no processes. */
+#ifndef FAKE_RUNTIME_H
+#define FAKE_RUNTIME_H
+
+#include "runtime.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define FAKE_MAX 256
+
+struct pm_timer {
+    double at;
+    pm_timer_cb cb;
+    void *arg;
+    bool live;
+};
+
+typedef struct fake_child {
+    pid_t pid;
+    const pm_child_cbs *cbs;
+    void *arg;
+    bool alive;
+    char argv0[64];
+} fake_child;
+
+typedef struct fake_kill {
+    pid_t pid;
+    int sig;
+    bool group;
+    double at;
+} fake_kill;
+
+typedef struct fake_runtime {
+    pm_runtime base;
+    double now;
+    pm_timer *timers[FAKE_MAX];
+    size_t ntimers;
+    fake_child children[FAKE_MAX];
+    size_t nchildren;
+    fake_kill kills[FAKE_MAX];
+    size_t nkills;
+    int spawn_error; /* the next spawns fail with this, while nonzero */
+    void *forgotten[FAKE_MAX];
+    size_t nforgotten;
+} fake_runtime;
+
+static double fake_now(pm_runtime *rt)
+{
+    return ((fake_runtime *)rt)->now;
+}
+
+static pm_timer *fake_timer_start(pm_runtime *rt, double delay, pm_timer_cb cb, void *arg)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    if (f->ntimers == FAKE_MAX)
+        return NULL;
+    pm_timer *t = calloc(1, sizeof *t);
+    *t = (pm_timer){f->now + delay, cb, arg, true};
+    f->timers[f->ntimers++] = t;
+    return t;
+}
+
+static void fake_timer_drop(fake_runtime *f, pm_timer *t)
+{
+    for (size_t i = 0; i < f->ntimers; i++) {
+        if (f->timers[i] == t) {
+            f->timers[i] = f->timers[--f->ntimers];
+            free(t);
+            return;
+        }
+    }
+}
+
+static void fake_timer_cancel(pm_runtime *rt, pm_timer *t)
+{
+    fake_timer_drop((fake_runtime *)rt, t);
+}
+
+static int fake_spawn(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
+                      pid_t *pid, char *errmsg, size_t errlen)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    if (f->spawn_error) {
+        snprintf(errmsg, errlen, "cannot fork: %s", strerror(-f->spawn_error));
+        return f->spawn_error;
+    }
+    fake_child *c = &f->children[f->nchildren];
+    *c = (fake_child){.pid = (pid_t)(1000 + f->nchildren), .cbs = cbs, .arg = arg, .alive = true};
+    snprintf(c->argv0, sizeof c->argv0, "%s", spec->argv[0]);
+    f->nchildren++;
+    *pid = c->pid;
+    return 0;
+}
+
+static int fake_kill_fn(pm_runtime *rt, pid_t pid, int sig, bool group)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    f->kills[f->nkills++] = (fake_kill){pid, sig, group, f->now};
+    return 0;
+}
+
+static void fake_forget(pm_runtime *rt, void *arg)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    f->forgotten[f->nforgotten++] = arg;
+}
+
+static void fake_free(pm_runtime *rt)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    while (f->ntimers)
+        fake_timer_drop(f, f->timers[0]);
+}
+
+static const struct pm_runtime_ops fake_ops = {
+    fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_forget, fake_free,
+};
+
+static void fake_init(fake_runtime *f)
+{
+    memset(f, 0, sizeof *f);
+    f->base.ops = &fake_ops;
+    f->now = 100; /* not zero, so a forgotten start time shows */
+}
+
+/* Moves the clock forward by dt, firing due timers in time order. */
+static void fake_advance(fake_runtime *f, double dt)
+{
+    double end = f->now + dt;
+    for (;;) {
+        pm_timer *next = NULL;
+        for (size_t i = 0; i < f->ntimers; i++)
+            if (f->timers[i]->at <= end && (!next || f->timers[i]->at < next->at))
+                next = f->timers[i];
+        if (!next)
+            break;
+        f->now = next->at;
+        pm_timer_cb cb = next->cb;
+        void *arg = next->arg;
+        fake_timer_drop(f, next);
+        cb(arg);
+    }
+    f->now = end;
+}
+
+static fake_child *fake_child_of(fake_runtime *f, pid_t pid)
+{
+    for (size_t i = 0; i < f->nchildren; i++)
+        if (f->children[i].pid == pid)
+            return &f->children[i];
+    return NULL;
+}
+
+static fake_child *fake_last_child(fake_runtime *f)
+{
+    return f->nchildren ? &f->children[f->nchildren - 1] : NULL;
+}
+
+/* The child ends with a waitpid()-style status. */
+static void fake_exit(fake_runtime *f, pid_t pid, int wait_status)
+{
+    fake_child *c = fake_child_of(f, pid);
+    c->alive = false;
+    c->cbs->exited(c->arg, wait_status);
+}
+
+#define EXIT_CODE(code) ((code) << 8)
+#define KILLED_BY(sig) (sig)
+
+#endif

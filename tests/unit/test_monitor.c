@@ -1,0 +1,607 @@
+/* The monitor on a simulated clock and a fake spawner. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "fake_runtime.h"
+
+#define EPS 0.001
+
+typedef struct recorded {
+    pm_event_type type;
+    char name[32];
+    pm_state state;
+    double restart_in;
+    bool removed;
+    pid_t pid;
+} recorded;
+
+typedef struct fixture {
+    fake_runtime rt;
+    pm_monitor *mon;
+    recorded events[512];
+    size_t nevents;
+    int done_calls;
+    int done_result;
+} fixture;
+
+static void record(void *arg, const pm_event *ev)
+{
+    fixture *fx = arg;
+    recorded *r = &fx->events[fx->nevents++ % 512];
+    *r = (recorded){ev->type, "", ev->state, ev->restart_in, ev->removed, ev->pid};
+    snprintf(r->name, sizeof r->name, "%s", ev->name);
+}
+
+static void on_done(void *arg, int result)
+{
+    fixture *fx = arg;
+    fx->done_calls++;
+    fx->done_result = result;
+}
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    fake_init(&fx->rt);
+    pm_options opts;
+    pm_options_init(&opts);
+    assert_int_equal(pm_monitor_new(&fx->rt.base, &opts, &fx->mon), 0);
+    pm_monitor_set_event_cb(fx->mon, record, fx);
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    pm_monitor_free(fx->mon);
+    fake_free(&fx->rt.base);
+    free(fx);
+    return 0;
+}
+
+static char *argv_true[] = {"/bin/true", NULL};
+
+static void add(fixture *fx, const char *name)
+{
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    assert_int_equal(pm_monitor_add(fx->mon, name, &spec), 0);
+}
+
+static pm_status status(fixture *fx, const char *name)
+{
+    pm_status st;
+    assert_int_equal(pm_monitor_status(fx->mon, name, &st), 0);
+    return st;
+}
+
+static size_t spawns(fixture *fx)
+{
+    return fx->rt.nchildren;
+}
+
+static pid_t pid_of(fixture *fx, const char *name)
+{
+    return status(fx, name).pid;
+}
+
+/* Lets the process live `lived` seconds, then ends it with exit code 1. */
+static void live_and_die(fixture *fx, const char *name, double lived)
+{
+    fake_advance(&fx->rt, lived);
+    fake_exit(&fx->rt, pid_of(fx, name), EXIT_CODE(1));
+}
+
+static size_t kills_of(fixture *fx, int sig)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->rt.nkills; i++)
+        n += fx->rt.kills[i].sig == sig;
+    return n;
+}
+
+/* ---- add, names ---- */
+
+static void test_add_starts_only_while_running(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    assert_int_equal(spawns(fx), 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(spawns(fx), 1);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    add(fx, "b");
+    assert_int_equal(spawns(fx), 2);
+    assert_int_equal(status(fx, "b").pid, fake_last_child(&fx->rt)->pid);
+
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.autostart = false;
+    assert_int_equal(pm_monitor_add(fx->mon, "c", &spec), 0);
+    assert_int_equal(spawns(fx), 2);
+    assert_int_equal(status(fx, "c").state, PM_STATE_STOPPED);
+}
+
+static void test_duplicate_and_invalid_add(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), -EEXIST);
+    assert_int_equal(pm_monitor_add(fx->mon, "", &spec), -EINVAL);
+    spec.argv = NULL;
+    assert_int_equal(pm_monitor_add(fx->mon, "b", &spec), -EINVAL);
+    assert_int_equal(pm_monitor_count(fx->mon), 1);
+}
+
+static void test_unknown_names(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_status st;
+    assert_int_equal(pm_monitor_remove(fx->mon, "x", NULL, NULL), -ENOENT);
+    assert_int_equal(pm_monitor_stop(fx->mon, "x", NULL, NULL), -ENOENT);
+    assert_int_equal(pm_monitor_start(fx->mon, "x"), -ENOENT);
+    assert_int_equal(pm_monitor_restart(fx->mon, "x", NULL, NULL), -ENOENT);
+    assert_int_equal(pm_monitor_signal(fx->mon, "x", SIGHUP), -ENOENT);
+    assert_int_equal(pm_monitor_status(fx->mon, "x", &st), -ENOENT);
+}
+
+static void test_start_of_running_is_noop(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);
+    assert_int_equal(spawns(fx), 1);
+    assert_int_equal(pid_of(fx, "a"), pid);
+}
+
+/* ---- the restart rule ---- */
+
+static void test_instant_deaths_back_off_doubling_to_max(void **state)
+{
+    fixture *fx = *state;
+    pm_options opts = {.threshold = 1, .kill_time = 5, .min_restart_delay = 1, .max_restart_delay = 8};
+    pm_monitor_free(fx->mon);
+    pm_monitor_new(&fx->rt.base, &opts, &fx->mon);
+    pm_monitor_set_event_cb(fx->mon, record, fx);
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+
+    double expected[] = {1, 2, 4, 8, 8, 8};
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++) {
+        size_t before = spawns(fx);
+        live_and_die(fx, "a", 0.5);
+        pm_status st = status(fx, "a");
+        assert_int_equal(st.state, PM_STATE_BACKOFF);
+        assert_true(st.restart_in > expected[i] - EPS && st.restart_in < expected[i] + EPS);
+        assert_true(fx->events[fx->nevents - 1].type == PM_EVENT_EXIT);
+        assert_true(fx->events[fx->nevents - 1].restart_in == expected[i]);
+        fake_advance(&fx->rt, expected[i] - EPS);
+        assert_int_equal(spawns(fx), before);
+        fake_advance(&fx->rt, EPS);
+        assert_int_equal(spawns(fx), before + 1);
+        assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    }
+    assert_int_equal(status(fx, "a").restarts, 6);
+    assert_int_equal(status(fx, "a").exit_status, 1);
+}
+
+static void test_good_run_restarts_at_once_and_resets(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 0.1); /* restart in 1, next delay 2 */
+    fake_advance(&fx->rt, 1);
+    live_and_die(fx, "a", 0.1); /* restart in 2, next delay 4 */
+    fake_advance(&fx->rt, 2);
+    size_t before = spawns(fx);
+    live_and_die(fx, "a", 1.0); /* exactly the threshold: not instant */
+    assert_int_equal(spawns(fx), before + 1);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_true(fx->events[fx->nevents - 2].type == PM_EVENT_EXIT);
+    assert_true(fx->events[fx->nevents - 2].restart_in == 0);
+    live_and_die(fx, "a", 0.1); /* the ladder starts again at 1 */
+    assert_true(status(fx, "a").restart_in > 1 - EPS && status(fx, "a").restart_in < 1 + EPS);
+}
+
+static void test_killed_by_signal_is_a_death_too(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    fake_advance(&fx->rt, 0.2);
+    fake_exit(&fx->rt, pid_of(fx, "a"), KILLED_BY(SIGSEGV));
+    pm_status st = status(fx, "a");
+    assert_int_equal(st.state, PM_STATE_BACKOFF);
+    assert_int_equal(st.exit_signal, SIGSEGV);
+    assert_int_equal(st.exit_status, -1);
+}
+
+/* ---- stop and kill escalation ---- */
+
+static void test_stop_escalates_to_sigkill_after_kill_time(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    assert_int_equal(pm_monitor_stop(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->rt.nkills, 1);
+    assert_int_equal(fx->rt.kills[0].pid, pid);
+    assert_int_equal(fx->rt.kills[0].sig, SIGTERM);
+    assert_true(fx->rt.kills[0].group);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPING);
+    fake_advance(&fx->rt, 5 - EPS);
+    assert_int_equal(kills_of(fx, SIGKILL), 0);
+    fake_advance(&fx->rt, EPS);
+    assert_int_equal(kills_of(fx, SIGKILL), 1);
+    assert_int_equal(fx->rt.kills[1].pid, pid);
+    assert_int_equal(fx->done_calls, 0); /* not until it has exited */
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGKILL));
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(fx->done_result, 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    fake_advance(&fx->rt, 10000); /* stays down */
+    assert_int_equal(spawns(fx), 1);
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);
+    assert_int_equal(spawns(fx), 2);
+}
+
+static void test_exit_before_kill_time_cancels_sigkill(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    fake_advance(&fx->rt, 2);
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    fake_advance(&fx->rt, 100);
+    assert_int_equal(kills_of(fx, SIGKILL), 0);
+    assert_int_equal(fx->rt.ntimers, 0);
+}
+
+static void test_stop_and_remove_during_backoff_cancel_restart(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    add(fx, "b");
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 0.1);
+    fake_exit(&fx->rt, pid_of(fx, "b"), EXIT_CODE(1));
+    assert_int_equal(status(fx, "a").state, PM_STATE_BACKOFF);
+    assert_int_equal(status(fx, "b").state, PM_STATE_BACKOFF);
+    assert_int_equal(pm_monitor_stop(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    assert_int_equal(pm_monitor_remove(fx->mon, "b", NULL, NULL), 0);
+    assert_int_equal(pm_monitor_count(fx->mon), 1);
+    assert_int_equal(fx->rt.ntimers, 0);
+    size_t before = spawns(fx);
+    fake_advance(&fx->rt, 100);
+    assert_int_equal(spawns(fx), before);
+}
+
+static void test_remove_running_stops_and_forgets(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    assert_int_equal(pm_monitor_remove(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->rt.kills[0].sig, SIGTERM);
+    assert_int_equal(pm_monitor_count(fx->mon), 0);
+    add(fx, "a"); /* the name is free at once; the new one starts */
+    assert_int_equal(spawns(fx), 2);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1);
+    assert_true(fx->events[fx->nevents - 1].removed);
+    assert_int_equal(fx->rt.nforgotten, 1);
+    assert_int_equal(spawns(fx), 2); /* the removed one is not restarted */
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+}
+
+/* ---- the service ---- */
+
+static void test_stop_service_cancels_restarts_and_waits_for_last_exit(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    add(fx, "b");
+    add(fx, "c");
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "c", 0.1); /* c waits in back-off */
+    pid_t a = pid_of(fx, "a"), b = pid_of(fx, "b");
+    pm_monitor_stop_service(fx->mon, on_done, fx);
+    assert_false(pm_monitor_service_running(fx->mon));
+    assert_int_equal(kills_of(fx, SIGTERM), 2);
+    assert_int_equal(status(fx, "c").state, PM_STATE_STOPPED);
+    fake_exit(&fx->rt, a, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 0);
+    fake_advance(&fx->rt, 5); /* b ignores SIGTERM */
+    assert_int_equal(kills_of(fx, SIGKILL), 1);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, b, KILLED_BY(SIGKILL));
+    assert_int_equal(fx->done_calls, 1);
+    size_t before = spawns(fx);
+    fake_advance(&fx->rt, 10000);
+    assert_int_equal(spawns(fx), before);
+}
+
+static void test_stop_service_with_nothing_running_completes_at_once(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_stop_service(fx->mon, on_done, fx);
+    assert_int_equal(fx->done_calls, 1);
+}
+
+static void add_with_priority(fixture *fx, const char *name, int priority)
+{
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.priority = priority;
+    assert_int_equal(pm_monitor_add(fx->mon, name, &spec), 0);
+}
+
+static void test_priority_orders_start_and_stop(void **state)
+{
+    fixture *fx = *state;
+    add_with_priority(fx, "web", 300);
+    add_with_priority(fx, "db", 100);
+    add_with_priority(fx, "cache", 200);
+    pm_monitor_start_service(fx->mon);
+    assert_string_equal(fx->events[0].name, "db");
+    assert_string_equal(fx->events[1].name, "cache");
+    assert_string_equal(fx->events[2].name, "web");
+
+    pm_monitor_stop_service(fx->mon, on_done, fx);
+    assert_int_equal(fx->rt.nkills, 1);
+    assert_int_equal(fx->rt.kills[0].pid, pid_of(fx, "web"));
+    fake_exit(&fx->rt, pid_of(fx, "web"), KILLED_BY(SIGTERM));
+    assert_int_equal(fx->rt.nkills, 2);
+    assert_int_equal(fx->rt.kills[1].pid, pid_of(fx, "cache"));
+    fake_exit(&fx->rt, pid_of(fx, "cache"), KILLED_BY(SIGTERM));
+    assert_int_equal(fx->rt.kills[2].pid, pid_of(fx, "db"));
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, pid_of(fx, "db"), KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1);
+}
+
+static void test_restart_all_restarts_each_at_once(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    add(fx, "b");
+    pm_monitor_start_service(fx->mon);
+    pid_t a = pid_of(fx, "a"), b = pid_of(fx, "b");
+    fake_advance(&fx->rt, 0.1); /* both are younger than the threshold */
+    pm_monitor_restart_all(fx->mon);
+    assert_int_equal(kills_of(fx, SIGTERM), 2);
+    fake_exit(&fx->rt, a, KILLED_BY(SIGTERM));
+    fake_exit(&fx->rt, b, KILLED_BY(SIGTERM));
+    assert_int_equal(spawns(fx), 4);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "b").state, PM_STATE_RUNNING);
+}
+
+static void test_admin_restart_of_young_process_does_not_back_off(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 0.1);
+    fake_advance(&fx->rt, 1); /* restarted; the next delay would be 2 */
+    pid_t pid = pid_of(fx, "a");
+    fake_advance(&fx->rt, 0.1);
+    assert_int_equal(pm_monitor_restart(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(fx->done_result, 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_not_equal(pid_of(fx, "a"), pid);
+    live_and_die(fx, "a", 0.1); /* the ladder was reset by the restart */
+    assert_true(status(fx, "a").restart_in > 1 - EPS && status(fx, "a").restart_in < 1 + EPS);
+}
+
+static void test_start_during_backoff_starts_now_and_resets(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 0.1);
+    fake_advance(&fx->rt, 1);
+    live_and_die(fx, "a", 0.1); /* waiting 2 s */
+    size_t before = spawns(fx);
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);
+    assert_int_equal(spawns(fx), before + 1);
+    assert_int_equal(fx->rt.ntimers, 0);
+    live_and_die(fx, "a", 0.1);
+    assert_true(status(fx, "a").restart_in < 1 + EPS);
+}
+
+static void test_start_during_stop_starts_after_exit(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);
+    assert_int_equal(spawns(fx), 1);
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    assert_int_equal(spawns(fx), 2);
+}
+
+/* ---- failures ---- */
+
+static void test_exec_failure_backs_off_like_instant_death(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    fake_child *c = fake_last_child(&fx->rt);
+    c->cbs->exec_failed(c->arg, "cannot execute /bin/true: No such file or directory");
+    fake_exit(&fx->rt, c->pid, EXIT_CODE(127));
+    assert_int_equal(fx->events[fx->nevents - 2].type, PM_EVENT_SPAWN_ERROR);
+    assert_int_equal(status(fx, "a").state, PM_STATE_BACKOFF);
+    assert_true(status(fx, "a").restart_in > 1 - EPS);
+}
+
+static void test_spawn_failure_backs_off(void **state)
+{
+    fixture *fx = *state;
+    pm_options opts = {.threshold = 1, .kill_time = 5, .min_restart_delay = 0, .max_restart_delay = 0};
+    pm_monitor_free(fx->mon);
+    pm_monitor_new(&fx->rt.base, &opts, &fx->mon);
+    add(fx, "a");
+    fx->rt.spawn_error = -EAGAIN;
+    pm_monitor_start_service(fx->mon); /* zero delay: must not recurse */
+    assert_int_equal(status(fx, "a").state, PM_STATE_BACKOFF);
+    fx->rt.spawn_error = 0;
+    fake_advance(&fx->rt, 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(pm_monitor_restart(fx->mon, "a", NULL, NULL), 0);
+    fx->rt.spawn_error = -EAGAIN;
+    assert_int_equal(pm_monitor_start(fx->mon, "nope"), -ENOENT);
+}
+
+/* ---- per-process settings ---- */
+
+static void test_per_process_overrides(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.threshold = 10;
+    spec.min_restart_delay = 3;
+    spec.max_restart_delay = 5;
+    spec.kill_time = 0.5;
+    spec.stop_signal = SIGINT;
+    spec.signal_group = false;
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), 0);
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 5); /* instant under its own threshold */
+    assert_true(status(fx, "a").restart_in > 3 - EPS && status(fx, "a").restart_in < 3 + EPS);
+    fake_advance(&fx->rt, 3);
+    live_and_die(fx, "a", 5);
+    assert_true(status(fx, "a").restart_in > 5 - EPS && status(fx, "a").restart_in < 5 + EPS); /* capped */
+    fake_advance(&fx->rt, 5);
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    assert_int_equal(fx->rt.kills[0].sig, SIGINT);
+    assert_false(fx->rt.kills[0].group);
+    fake_advance(&fx->rt, 0.5);
+    assert_int_equal(kills_of(fx, SIGKILL), 1);
+}
+
+static void test_autorestart_policies(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.autorestart = PM_AUTORESTART_UNEXPECTED;
+    pm_spec_set_exitcode(&spec, 3, true);
+    pm_monitor_add(fx->mon, "u", &spec);
+    spec.autorestart = PM_AUTORESTART_NEVER;
+    pm_monitor_add(fx->mon, "n", &spec);
+    pm_monitor_start_service(fx->mon);
+    fake_advance(&fx->rt, 2);
+    fake_exit(&fx->rt, pid_of(fx, "u"), EXIT_CODE(3)); /* expected */
+    assert_int_equal(status(fx, "u").state, PM_STATE_EXITED);
+    fake_exit(&fx->rt, pid_of(fx, "n"), EXIT_CODE(1));
+    assert_int_equal(status(fx, "n").state, PM_STATE_EXITED);
+    pm_monitor_start(fx->mon, "u");
+    fake_advance(&fx->rt, 2);
+    fake_exit(&fx->rt, pid_of(fx, "u"), EXIT_CODE(1)); /* unexpected */
+    assert_int_equal(status(fx, "u").state, PM_STATE_RUNNING);
+    fake_exit(&fx->rt, pid_of(fx, "u"), KILLED_BY(SIGTERM)); /* a signal is unexpected */
+    assert_int_equal(status(fx, "u").state, PM_STATE_BACKOFF);
+}
+
+static void test_start_retries_give_up_into_fatal(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.start_retries = 2;
+    pm_monitor_add(fx->mon, "a", &spec);
+    pm_monitor_start_service(fx->mon);
+    live_and_die(fx, "a", 0.1);
+    fake_advance(&fx->rt, 1);
+    live_and_die(fx, "a", 0.1);
+    fake_advance(&fx->rt, 2);
+    live_and_die(fx, "a", 0.1); /* the third instant death in a row */
+    assert_int_equal(status(fx, "a").state, PM_STATE_FATAL);
+    assert_int_equal(fx->events[fx->nevents - 1].type, PM_EVENT_FATAL);
+    size_t before = spawns(fx);
+    fake_advance(&fx->rt, 10000);
+    assert_int_equal(spawns(fx), before);
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0); /* start lifts it */
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+}
+
+static void test_signal_reaches_running_process_only(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    assert_int_equal(pm_monitor_signal(fx->mon, "a", SIGHUP), -ESRCH);
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(pm_monitor_signal(fx->mon, "a", SIGHUP), 0);
+    assert_int_equal(fx->rt.kills[0].sig, SIGHUP);
+    assert_int_equal(fx->rt.kills[0].pid, pid_of(fx, "a"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+        T(test_add_starts_only_while_running),
+        T(test_duplicate_and_invalid_add),
+        T(test_unknown_names),
+        T(test_start_of_running_is_noop),
+        T(test_instant_deaths_back_off_doubling_to_max),
+        T(test_good_run_restarts_at_once_and_resets),
+        T(test_killed_by_signal_is_a_death_too),
+        T(test_stop_escalates_to_sigkill_after_kill_time),
+        T(test_exit_before_kill_time_cancels_sigkill),
+        T(test_stop_and_remove_during_backoff_cancel_restart),
+        T(test_remove_running_stops_and_forgets),
+        T(test_stop_service_cancels_restarts_and_waits_for_last_exit),
+        T(test_stop_service_with_nothing_running_completes_at_once),
+        T(test_priority_orders_start_and_stop),
+        T(test_restart_all_restarts_each_at_once),
+        T(test_admin_restart_of_young_process_does_not_back_off),
+        T(test_start_during_backoff_starts_now_and_resets),
+        T(test_start_during_stop_starts_after_exit),
+        T(test_exec_failure_backs_off_like_instant_death),
+        T(test_spawn_failure_backs_off),
+        T(test_per_process_overrides),
+        T(test_autorestart_policies),
+        T(test_start_retries_give_up_into_fatal),
+        T(test_signal_reaches_running_process_only),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
