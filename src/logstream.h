@@ -1,0 +1,48 @@
+/* The log stream (interface.md §3): every child line and every supervisor
+ * event as one line, in text or JSON, on standard output or in a file.
+ *
+ * Output is buffered and written by pm_logstream_flush(), or earlier when
+ * the buffer fills.  A write that fails drops its data: the failure is
+ * reported once on stderr, and again only after a write has succeeded.
+ */
+#ifndef PM_LOGSTREAM_H
+#define PM_LOGSTREAM_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "procmon.h"
+
+typedef enum { PM_LOG_TEXT, PM_LOG_JSON } pm_log_format;
+
+typedef struct pm_logstream pm_logstream;
+
+/* path NULL or "-": standard output; otherwise the file is created or
+ * appended to.  0 or -errno. */
+int pm_logstream_open(const char *path, pm_log_format fmt, pm_logstream **out);
+/* One record (one line). */
+void pm_logstream_event(pm_logstream *log, const pm_event *ev);
+/* A supervisor-wide line: "TIME procmon: <text>". */
+void pm_logstream_message(pm_logstream *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Log rotation: flushes, then opens the path again.  A no-op for standard
+ * output.  On failure the old file stays in use; 0 or -errno. */
+int pm_logstream_reopen(pm_logstream *log);
+/* Writes what is buffered; meant once per event-loop iteration. */
+void pm_logstream_flush(pm_logstream *log);
+/* Flushes, closes the file and frees; NULL is fine. */
+void pm_logstream_close(pm_logstream *log);
+
+/* ---- Exposed for tests ---- */
+
+/* "2026-11-24T10:00:00.123Z" (UTC, milliseconds truncated), NUL-terminated.
+ * Returns its length, or 0 if it does not fit in len bytes. */
+size_t pm_log_format_time(char *buf, size_t len, const struct timespec *ts);
+/* `data` as valid UTF-8: each byte that is not part of a valid sequence
+ * becomes the 4 characters \xNN (uppercase hex).  Overlong forms,
+ * surrogates and code points above U+10FFFF are invalid.  NUL bytes are
+ * kept.  Returns a malloc'd string (NUL-terminated, *outlen bytes before
+ * the terminator), or NULL when out of memory. */
+char *pm_log_render_utf8(const char *data, size_t len, size_t *outlen);
+
+#endif

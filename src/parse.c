@@ -1,0 +1,54 @@
+/* Parsing the small values that options, config keys and commands share. */
+#include "parse.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+bool pm_parse_seconds(const char *text, double *out)
+{
+    if (!text || !*text || isspace((unsigned char)*text))
+        return false;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    /* strtod also takes hex floats, "inf" and "nan": none is a duration. */
+    if (errno || *end || !isfinite(v) || v < 0 || strpbrk(text, "xXnN"))
+        return false;
+    *out = v;
+    return true;
+}
+
+int pm_parse_signal(const char *text)
+{
+    if (!text || !*text)
+        return 0;
+    if (isdigit((unsigned char)*text)) {
+        char *end;
+        long n = strtol(text, &end, 10);
+        return (*end || n < 1 || n >= NSIG) ? 0 : (int)n;
+    }
+    if (strncasecmp(text, "SIG", 3) == 0)
+        text += 3;
+    for (int sig = 1; sig < NSIG; sig++) {
+        const char *abbrev = sigabbrev_np(sig);
+        if (abbrev && strcasecmp(abbrev, text) == 0)
+            return sig;
+    }
+    return 0;
+}
+
+const char *pm_signal_name(int sig, char *buf, unsigned len)
+{
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev)
+        snprintf(buf, len, "SIG%s", abbrev);
+    else
+        snprintf(buf, len, "signal %d", sig);
+    return buf;
+}

@@ -1,0 +1,476 @@
+/* The real runtime on libuv: timers, our own spawn, output pipes split into
+ * lines, and one waitpid(-1) loop on SIGCHLD with a pid table, so that an
+ * exit costs the same however many children there are. */
+#include "lines.h"
+#include "runtime.h"
+#include "spawn.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <uv.h>
+
+#define READ_CHUNK (64 * 1024)
+#define DRAIN_LIMIT (1024 * 1024) /* what is read at exit before reporting it */
+
+typedef struct uv_runtime uv_runtime;
+
+typedef struct child child;
+
+typedef struct child_stream {
+    uv_pipe_t pipe;
+    child *owner;
+    pm_lines lines;
+    pm_stream which;
+    bool open;
+} child_stream;
+
+struct child {
+    uv_runtime *rt;
+    pid_t pid;
+    const pm_child_cbs *cbs;
+    void *arg;            /* NULL once the monitor has forgotten it */
+    const pm_spec *spec;  /* the monitor's copy; only read while arg is set */
+    child_stream out, err;
+    uv_poll_t report;
+    int report_fd;        /* -1 once closed */
+    bool report_open;
+    bool reaped;
+    int open_handles;
+    struct child *next_in_bucket;
+    struct child *prev, *next; /* every child not yet freed */
+};
+
+struct pm_timer {
+    uv_timer_t handle;
+    pm_timer_cb cb;
+    void *arg;
+};
+
+struct uv_runtime {
+    pm_runtime base;
+    uv_loop_t *loop;
+    uv_signal_t sigchld;
+    child **buckets; /* pid table: only children not yet reaped */
+    size_t nbuckets, nchildren;
+    child *all;
+    bool sigchld_closed;
+    char readbuf[READ_CHUNK];
+};
+
+static void child_release(child *c);
+static void rt_maybe_free(uv_runtime *rt);
+
+/* ---- clock and timers ---- */
+
+static double rt_now(pm_runtime *base)
+{
+    (void)base;
+    return (double)uv_hrtime() / 1e9;
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void timer_fired(uv_timer_t *h)
+{
+    pm_timer *t = h->data;
+    pm_timer_cb cb = t->cb;
+    void *arg = t->arg;
+    uv_close((uv_handle_t *)h, timer_closed);
+    cb(arg);
+}
+
+static pm_timer *rt_timer_start(pm_runtime *base, double delay, pm_timer_cb cb, void *arg)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    pm_timer *t = malloc(sizeof *t);
+    if (!t)
+        return NULL;
+    t->cb = cb;
+    t->arg = arg;
+    uv_timer_init(rt->loop, &t->handle);
+    t->handle.data = t;
+    uv_update_time(rt->loop);
+    /* Round up: a restart must never come before its delay. */
+    uint64_t ms = delay <= 0 ? 0 : (uint64_t)(delay * 1000 + 0.999);
+    uv_timer_start(&t->handle, timer_fired, ms, 0);
+    return t;
+}
+
+static void rt_timer_cancel(pm_runtime *base, pm_timer *t)
+{
+    (void)base;
+    uv_timer_stop(&t->handle);
+    uv_close((uv_handle_t *)&t->handle, timer_closed);
+}
+
+/* ---- the pid table ---- */
+
+static size_t bucket_of(const uv_runtime *rt, pid_t pid)
+{
+    return (size_t)pid & (rt->nbuckets - 1);
+}
+
+static int table_grow(uv_runtime *rt)
+{
+    size_t n = rt->nbuckets ? rt->nbuckets * 2 : 256;
+    child **buckets = calloc(n, sizeof *buckets);
+    if (!buckets)
+        return -ENOMEM;
+    for (size_t i = 0; i < rt->nbuckets; i++) {
+        for (child *c = rt->buckets[i], *next; c; c = next) {
+            next = c->next_in_bucket;
+            size_t b = (size_t)c->pid & (n - 1);
+            c->next_in_bucket = buckets[b];
+            buckets[b] = c;
+        }
+    }
+    free(rt->buckets);
+    rt->buckets = buckets;
+    rt->nbuckets = n;
+    return 0;
+}
+
+static void table_put(uv_runtime *rt, child *c)
+{
+    size_t b = bucket_of(rt, c->pid);
+    c->next_in_bucket = rt->buckets[b];
+    rt->buckets[b] = c;
+    rt->nchildren++;
+}
+
+static child *table_take(uv_runtime *rt, pid_t pid)
+{
+    if (!rt->nbuckets)
+        return NULL;
+    for (child **p = &rt->buckets[bucket_of(rt, pid)]; *p; p = &(*p)->next_in_bucket) {
+        if ((*p)->pid == pid) {
+            child *c = *p;
+            *p = c->next_in_bucket;
+            rt->nchildren--;
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* ---- output ---- */
+
+static void emit_line(void *arg, const char *line, size_t len)
+{
+    child_stream *s = arg;
+    child *c = s->owner;
+    if (c->arg)
+        c->cbs->output(c->arg, s->which, line, len);
+}
+
+static void handle_closed(uv_handle_t *h)
+{
+    child *c = h->data;
+    if (--c->open_handles == 0 && c->reaped)
+        child_release(c);
+}
+
+static void stream_close(child_stream *s)
+{
+    if (!s->open)
+        return;
+    s->open = false;
+    pm_lines_finish(&s->lines, emit_line, s);
+    uv_close((uv_handle_t *)&s->pipe, handle_closed);
+}
+
+static void stream_feed(child_stream *s, const char *data, size_t len)
+{
+    if (pm_lines_feed(&s->lines, data, len, emit_line, s) < 0)
+        pm_lines_finish(&s->lines, emit_line, s); /* out of memory: flush what we have */
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    child *c = h->data;
+    *buf = uv_buf_init(c->rt->readbuf, sizeof c->rt->readbuf);
+}
+
+static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
+{
+    child *c = h->data;
+    child_stream *s = (uv_pipe_t *)h == &c->out.pipe ? &c->out : &c->err;
+    if (nread > 0)
+        stream_feed(s, buf->base, (size_t)nread);
+    else if (nread < 0) /* EOF, or an error that ends the stream just the same */
+        stream_close(s);
+}
+
+/* Reads what is already in the pipe, so that a child's last words are
+ * logged before its exit. */
+static void stream_drain(child_stream *s, char *buf, size_t bufsize)
+{
+    if (!s->open)
+        return;
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&s->pipe, &fd) < 0)
+        return;
+    for (size_t total = 0; total < DRAIN_LIMIT;) {
+        ssize_t n = read(fd, buf, bufsize);
+        if (n > 0) {
+            stream_feed(s, buf, (size_t)n);
+            total += (size_t)n;
+        } else if (n == 0) {
+            stream_close(s);
+            return;
+        } else if (errno != EINTR) {
+            return; /* EAGAIN: nothing more for now */
+        }
+    }
+}
+
+static int stream_open(child *c, child_stream *s, pm_stream which, int fd)
+{
+    s->which = which;
+    s->owner = c;
+    pm_lines_init(&s->lines, PM_LINES_DEFAULT_MAX);
+    int r = uv_pipe_init(c->rt->loop, &s->pipe, 0);
+    if (r < 0) {
+        close(fd);
+        return r;
+    }
+    s->pipe.data = c;
+    c->open_handles++;
+    s->open = true;
+    if ((r = uv_pipe_open(&s->pipe, fd)) < 0) {
+        close(fd);
+        stream_close(s);
+        return r;
+    }
+    if ((r = uv_read_start((uv_stream_t *)&s->pipe, alloc_cb, read_cb)) < 0) {
+        stream_close(s);
+        return r;
+    }
+    return 0;
+}
+
+/* ---- the failure report of a child between fork and exec ---- */
+
+static void report_close(child *c)
+{
+    if (!c->report_open)
+        return;
+    c->report_open = false;
+    uv_poll_stop(&c->report);
+    uv_close((uv_handle_t *)&c->report, handle_closed);
+    close(c->report_fd);
+    c->report_fd = -1;
+}
+
+static void report_read(child *c)
+{
+    char msg[512];
+    int r = c->arg ? pm_spawn_read_report(c->report_fd, c->spec, msg, sizeof msg) : 0;
+    if (r == -EAGAIN)
+        return;
+    if (r == 1)
+        c->cbs->exec_failed(c->arg, msg);
+    report_close(c);
+}
+
+static void report_ready(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    report_read(h->data);
+}
+
+static int report_open(child *c, int fd)
+{
+    c->report_fd = fd;
+    int r = uv_poll_init(c->rt->loop, &c->report, fd);
+    if (r < 0) {
+        close(fd);
+        c->report_fd = -1;
+        return r;
+    }
+    c->report.data = c;
+    c->open_handles++;
+    c->report_open = true;
+    if ((r = uv_poll_start(&c->report, UV_READABLE | UV_DISCONNECT, report_ready)) < 0) {
+        report_close(c);
+        return r;
+    }
+    return 0;
+}
+
+/* ---- children ---- */
+
+static void child_release(child *c)
+{
+    uv_runtime *rt = c->rt;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        rt->all = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pm_lines_free(&c->out.lines);
+    pm_lines_free(&c->err.lines);
+    free(c);
+    rt_maybe_free(rt);
+}
+
+static void child_reaped(child *c, int wait_status)
+{
+    /* The child is gone: what it wrote and reported is all there is. */
+    if (c->report_open)
+        report_read(c);
+    report_close(c);
+    stream_drain(&c->out, c->rt->readbuf, sizeof c->rt->readbuf);
+    stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
+    c->reaped = true;
+    if (c->arg)
+        c->cbs->exited(c->arg, wait_status);
+    if (c->open_handles == 0)
+        child_release(c);
+}
+
+static void on_sigchld(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    uv_runtime *rt = h->data;
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid <= 0) {
+            if (pid < 0 && errno == EINTR)
+                continue;
+            return; /* 0: none left that has exited; ECHILD: no children */
+        }
+        child *c = table_take(rt, pid);
+        if (c) /* else an orphan we reaped as PID 1 or subreaper */
+            child_reaped(c, st);
+    }
+}
+
+static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
+                    pid_t *pid, char *errmsg, size_t errlen)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    if (rt->nchildren >= rt->nbuckets && table_grow(rt) < 0)
+        goto nomem;
+    child *c = calloc(1, sizeof *c);
+    if (!c)
+        goto nomem;
+    pm_spawned s;
+    int r = pm_spawn(spec, &s, errmsg, errlen);
+    if (r < 0) {
+        free(c);
+        return r;
+    }
+    *c = (child){.rt = rt, .pid = s.pid, .cbs = cbs, .arg = arg, .spec = spec, .report_fd = -1};
+    c->next = rt->all;
+    if (rt->all)
+        rt->all->prev = c;
+    rt->all = c;
+    table_put(rt, c);
+    /* A handle that cannot be set up loses that output or report, not the
+     * child: it is supervised all the same. */
+    (void)stream_open(c, &c->out, PM_STDOUT, s.stdout_fd);
+    (void)stream_open(c, &c->err, PM_STDERR, s.stderr_fd);
+    (void)report_open(c, s.report_fd);
+    *pid = s.pid;
+    return 0;
+
+nomem:
+    snprintf(errmsg, errlen, "cannot start: %s", strerror(ENOMEM));
+    return -ENOMEM;
+}
+
+static int rt_kill(pm_runtime *base, pid_t pid, int sig, bool group)
+{
+    (void)base;
+    if (pid <= 0)
+        return -ESRCH;
+    /* The group may not exist yet (the child has not called setsid) or any
+     * more (the leader is gone): then the process itself. */
+    if (group && kill(-pid, sig) == 0)
+        return 0;
+    return kill(pid, sig) == 0 ? 0 : -errno;
+}
+
+static void rt_forget(pm_runtime *base, void *arg)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    for (child *c = rt->all; c; c = c->next)
+        if (c->arg == arg)
+            c->arg = NULL;
+}
+
+/* The runtime goes once its own handle and every child's are closed. */
+static void rt_maybe_free(uv_runtime *rt)
+{
+    if (rt->sigchld_closed && !rt->all) {
+        free(rt->buckets);
+        free(rt);
+    }
+}
+
+static void sigchld_closed(uv_handle_t *h)
+{
+    uv_runtime *rt = h->data;
+    rt->sigchld_closed = true;
+    rt_maybe_free(rt);
+}
+
+static void rt_free(pm_runtime *base)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    for (child *c = rt->all, *next; c; c = next) {
+        next = c->next;
+        c->arg = NULL;
+        c->reaped = true; /* nobody waits for it any more */
+        bool idle = c->open_handles == 0;
+        stream_close(&c->out);
+        stream_close(&c->err);
+        report_close(c);
+        if (idle)
+            child_release(c);
+    }
+    uv_close((uv_handle_t *)&rt->sigchld, sigchld_closed);
+}
+
+static const struct pm_runtime_ops uv_ops = {
+    rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_forget, rt_free,
+};
+
+int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)
+{
+    uv_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return -ENOMEM;
+    rt->base.ops = &uv_ops;
+    rt->loop = loop;
+    int r = uv_signal_init(loop, &rt->sigchld);
+    if (r < 0) {
+        free(rt);
+        return r;
+    }
+    rt->sigchld.data = rt;
+    if ((r = uv_signal_start(&rt->sigchld, on_sigchld, SIGCHLD)) < 0) {
+        uv_close((uv_handle_t *)&rt->sigchld, sigchld_closed);
+        return r;
+    }
+    *out = &rt->base;
+    return 0;
+}
+
+void pm_runtime_free(pm_runtime *rt)
+{
+    if (rt)
+        rt->ops->free(rt);
+}

@@ -1,0 +1,139 @@
+/* A child program for the tests and benchmarks, with one behaviour a mode.
+ *
+ *   child [--events FILE] MODE [ARGS]
+ *     sleep            print "ready" and sleep until a signal ends it
+ *     ignore-term      ignore SIGTERM, print "ready", sleep until killed
+ *     exit CODE        exit at once with CODE
+ *     live MS [CODE]   live MS milliseconds, then exit with CODE (0)
+ *     write BYTES LEN  write BYTES bytes of LEN-byte lines to stdout, fast
+ *     grandchild FILE  fork a sleeping grandchild, write its pid to FILE, sleep
+ *
+ * --events FILE appends "start PID T" at start and "exit PID T" at a normal
+ * exit, T in monotonic nanoseconds, so latencies can be measured outside. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *events_path;
+
+static void record(const char *what)
+{
+    if (!events_path)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    char line[96];
+    int n = snprintf(line, sizeof line, "%s %d %lld\n", what, (int)getpid(),
+                     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    int fd = open(events_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, line, (size_t)n) != n) {
+        perror("child: events");
+        exit(111);
+    }
+    close(fd);
+}
+
+static void finish(int code)
+{
+    record("exit");
+    exit(code);
+}
+
+static void ready(void)
+{
+    puts("ready");
+    fflush(stdout);
+}
+
+static void sleep_forever(void)
+{
+    for (;;)
+        pause();
+}
+
+static int write_lines(long long total, int len)
+{
+    if (len < 1 || len > 1 << 20)
+        return 2;
+    char *block = malloc(1 << 16);
+    int per = (1 << 16) / len;
+    if (!block || per < 1)
+        return 2;
+    for (int i = 0; i < per; i++) {
+        memset(block + i * len, 'a' + i % 26, (size_t)len - 1);
+        block[i * len + len - 1] = '\n';
+    }
+    long long left = total;
+    while (left > 0) {
+        size_t n = (size_t)(left < (long long)per * len ? left : (long long)per * len);
+        ssize_t w = write(1, block, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            perror("child: write");
+            return 1;
+        }
+        left -= w;
+    }
+    free(block);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "--events") == 0) {
+        events_path = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc) {
+        fputs("usage: child [--events FILE] MODE [ARGS]\n", stderr);
+        return 2;
+    }
+    record("start");
+    const char *mode = argv[i];
+    const char *a1 = i + 1 < argc ? argv[i + 1] : NULL, *a2 = i + 2 < argc ? argv[i + 2] : NULL;
+    if (strcmp(mode, "sleep") == 0) {
+        ready();
+        sleep_forever();
+    } else if (strcmp(mode, "ignore-term") == 0) {
+        signal(SIGTERM, SIG_IGN);
+        ready();
+        sleep_forever();
+    } else if (strcmp(mode, "exit") == 0 && a1) {
+        finish(atoi(a1));
+    } else if (strcmp(mode, "live") == 0 && a1) {
+        long ms = atol(a1);
+        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+            ;
+        finish(a2 ? atoi(a2) : 0);
+    } else if (strcmp(mode, "write") == 0 && a1 && a2) {
+        finish(write_lines(atoll(a1), atoi(a2)));
+    } else if (strcmp(mode, "grandchild") == 0 && a1) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("child: fork");
+            return 1;
+        }
+        if (pid == 0)
+            sleep_forever();
+        FILE *f = fopen(a1, "w");
+        if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f) != 0) {
+            perror("child: grandchild pid file");
+            return 1;
+        }
+        ready();
+        sleep_forever();
+    }
+    fprintf(stderr, "child: unknown mode or missing argument: %s\n", mode);
+    return 2;
+}
