@@ -61,7 +61,9 @@ unit: $(UNIT_BIN)
 cli: $(BUILD)/procmon $(HELPER_BIN)
 	PROCMON=$(CURDIR)/$(BUILD)/procmon CHILD=$(CURDIR)/$(HELPER_BIN) bats tests/cli
 
-test: unit cli
+# Both, with one closing count.
+test: $(UNIT_BIN) $(BUILD)/procmon $(HELPER_BIN)
+	tests/run $(BUILD)
 
 # Every test, plain and under the sanitizers.
 check: deps
