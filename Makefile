@@ -23,7 +23,7 @@ LDFLAGS += $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
 # The command-line program's own files; everything else in src/ is libprocmon.
-APP_SRC := src/main.c src/run.c
+APP_SRC := src/main.c src/run.c src/cli.c
 LIB_SRC := $(filter-out $(APP_SRC),$(wildcard src/*.c))
 LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 APP_OBJ := $(APP_SRC:src/%.c=$(BUILD)/obj/%.o)

@@ -91,7 +91,8 @@ typedef enum {
     PM_EVENT_STOP,        /* pid, signal: the stop signal was sent */
     PM_EVENT_KILL,        /* pid: SIGKILL after the kill time */
     PM_EVENT_FATAL,       /* instant_deaths: gave up */
-    PM_EVENT_OUTPUT       /* stream, data, len: one line without its newline */
+    PM_EVENT_OUTPUT,      /* stream, data, len: one line without its newline */
+    PM_EVENT_FORGET       /* the process is gone from the monitor: free its user_data */
 } pm_event_type;
 
 typedef struct pm_event {
@@ -111,6 +112,7 @@ typedef struct pm_event {
     pm_stream stream;    /* OUTPUT */
     const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
     size_t len;
+    void *user_data;     /* what pm_monitor_set_user_data attached */
 } pm_event;
 
 typedef void (*pm_event_cb)(void *arg, const pm_event *event);
@@ -130,6 +132,8 @@ const pm_options *pm_monitor_options(const pm_monitor *mon);
 /* Registers a process (the spec is copied) and starts it at once if the
  * service runs and spec->autostart is set.  -EEXIST, -EINVAL. */
 int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec);
+/* The same, with the caller's data attached before the process can start. */
+int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *spec, void *user_data);
 /* Stops the process, cancels any pending restart and forgets it; `done`
  * (may be NULL) runs once it is gone. */
 int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
@@ -164,9 +168,12 @@ typedef struct pm_status {
     int exit_signal;    /* last exit: 0 if none or exited */
     double restart_in;  /* BACKOFF: seconds until the restart; else -1 */
     const pm_spec *spec;
+    void *user_data;
 } pm_status;
 
 int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out);
+/* Attaches the caller's data to a process; events about it carry it. */
+int pm_monitor_set_user_data(pm_monitor *mon, const char *name, void *data);
 size_t pm_monitor_count(const pm_monitor *mon);
 /* Calls `cb` for each process, in no particular order. */
 void pm_monitor_foreach(const pm_monitor *mon, void (*cb)(void *arg, const pm_status *st), void *arg);

@@ -559,6 +559,8 @@ static void text_event(pm_logstream *log, const pm_event *ev)
         text_line(log, "%s: %d instant deaths in a row; giving up", ev->name,
                   ev->instant_deaths);
         return;
+    case PM_EVENT_FORGET: /* bookkeeping, not a record */
+        return;
     }
 }
 
@@ -631,7 +633,7 @@ static void json_event(pm_logstream *log, const pm_event *ev)
 
 void pm_logstream_event(pm_logstream *log, const pm_event *ev)
 {
-    if ((unsigned)ev->type > PM_EVENT_OUTPUT)
+    if ((unsigned)ev->type >= PM_EVENT_FORGET)
         return;
     if (log->fmt == PM_LOG_JSON)
         json_event(log, ev);

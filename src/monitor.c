@@ -34,6 +34,7 @@ typedef struct pm_proc {
     pm_waiter *down_waiters; /* told when the process has exited */
     pm_waiter *up_waiters;   /* told when the process has been started again */
     struct pm_proc *next_dying;
+    void *user_data;
 } pm_proc;
 
 struct pm_monitor {
@@ -87,6 +88,7 @@ static void emit(pm_proc *p, pm_event *ev)
     pm_monitor *mon = p->mon;
     ev->name = p->name;
     ev->state = p->state;
+    ev->user_data = p->user_data;
     if (mon->event_cb)
         mon->event_cb(mon->event_arg, ev);
 }
@@ -178,6 +180,8 @@ static void proc_free(pm_proc *p)
     mon->rt->ops->forget(mon->rt, p);
     waiters_finish(&p->up_waiters, -ECANCELED);
     waiters_finish(&p->down_waiters, 0);
+    pm_event ev = event_of(PM_EVENT_FORGET, 0);
+    emit(p, &ev);
     pm_spec_free(&p->spec);
     free(p->name);
     free(p);
@@ -442,6 +446,11 @@ const pm_options *pm_monitor_options(const pm_monitor *mon)
 
 int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec)
 {
+    return pm_monitor_add_with_data(mon, name, spec, NULL);
+}
+
+int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *spec, void *user_data)
+{
     if (!name || !*name || !spec->argv || !spec->argv[0])
         return -EINVAL;
     bool found;
@@ -464,6 +473,7 @@ int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec)
         return -ENOMEM;
     }
     p->mon = mon;
+    p->user_data = user_data;
     p->state = PM_STATE_STOPPED;
     p->exit_status = -1;
     p->delay = min_delay_of(p);
@@ -673,6 +683,7 @@ static void status_of(const pm_proc *p, pm_status *st)
         .exit_signal = p->exit_signal,
         .restart_in = p->state == PM_STATE_BACKOFF ? p->restart_at - t : -1,
         .spec = &p->spec,
+        .user_data = p->user_data,
     };
     if (p->state == PM_STATE_BACKOFF && st->restart_in < 0)
         st->restart_in = 0;
@@ -684,6 +695,15 @@ int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out)
     if (!p)
         return -ENOENT;
     status_of(p, out);
+    return 0;
+}
+
+int pm_monitor_set_user_data(pm_monitor *mon, const char *name, void *data)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    p->user_data = data;
     return 0;
 }
 

@@ -1,53 +1,54 @@
 /* `procmon run`: the supervisor in the foreground. */
 #include "run.h"
 
+#include "config.h"
+#include "daemon.h"
 #include "logstream.h"
 #include "parse.h"
 #include "procmon.h"
+#include "sockpath.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
 #include <grp.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <uv.h>
+
+/* Which options the command line set: those win over the config file. */
+enum { SET_THRESHOLD = 1, SET_KILL_TIME = 2, SET_MIN_DELAY = 4, SET_MAX_DELAY = 8, SET_LOG_FORMAT = 16 };
 
 typedef struct run_args {
     pm_options opts;
+    unsigned set;
     pm_spec spec;
     const char *name;
     const char *log_file;
     pm_log_format log_format;
+    const char *config_path;
+    const char *socket_path;
     char **env;
     size_t nenv;
 } run_args;
 
-typedef struct supervisor {
-    uv_loop_t loop;
-    pm_runtime *rt;
-    pm_monitor *mon;
-    pm_logstream *log;
-    uv_signal_t signals[5];
-    size_t nsignals;
-    uv_prepare_t flusher;
-    bool stopping;
-} supervisor;
-
 static const char run_usage[] =
-    "usage: procmon run [OPTIONS] [--name NAME] [CHILD OPTIONS] -- COMMAND [ARG...]\n"
+    "usage: procmon run [OPTIONS] -c FILE\n"
+    "       procmon run [OPTIONS] [--name NAME] [CHILD OPTIONS] -- COMMAND [ARG...]\n"
     "\n"
-    "Runs COMMAND in the foreground, restarting it when it dies: a run shorter\n"
+    "Runs the programs of FILE, or COMMAND, in the foreground, restarting it when it dies: a run shorter\n"
     "than the threshold is an instant death and backs off (1, 2, 4 ... s up to\n"
     "the maximum delay); a longer run restarts at once.  SIGTERM or SIGINT stops\n"
     "it (stop signal, SIGKILL after the kill time) and procmon exits 0.\n"
     "\n"
     "Options (seconds accept decimals):\n"
+    "  -c, --config FILE         programs and settings (INI, supervisord-compatible)\n"
+    "  -s, --socket PATH         control socket (with -c: $PROCMON_SOCKET, the\n"
+    "                            config's socket, or a per-user default)\n"
     "  --threshold SEC           a shorter run is an instant death (1)\n"
     "  --kill-time SEC           SIGKILL this long after the stop signal (5)\n"
     "  --min-restart-delay SEC   first back-off delay (1)\n"
@@ -134,25 +135,27 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     /* '+': options end at the command, so its own options stay its own. */
     while ((opt = getopt_long(argc, argv, "+:c:s:", run_options, NULL)) != -1) {
         switch (opt) {
-        case 'c':
-        case 's':
-            return usage_error("%s: the config file and control socket are not available yet",
-                               opt == 'c' ? "--config" : "--socket");
+        case 'c': args->config_path = optarg; break;
+        case 's': args->socket_path = optarg; break;
         case OPT_THRESHOLD:
             if (!pm_parse_seconds(optarg, &args->opts.threshold))
                 return usage_error("--threshold: not a number of seconds: '%s'", optarg);
+            args->set |= SET_THRESHOLD;
             break;
         case OPT_KILL_TIME:
             if (!pm_parse_seconds(optarg, &args->opts.kill_time))
                 return usage_error("--kill-time: not a number of seconds: '%s'", optarg);
+            args->set |= SET_KILL_TIME;
             break;
         case OPT_MIN_DELAY:
             if (!pm_parse_seconds(optarg, &args->opts.min_restart_delay))
                 return usage_error("--min-restart-delay: not a number of seconds: '%s'", optarg);
+            args->set |= SET_MIN_DELAY;
             break;
         case OPT_MAX_DELAY:
             if (!pm_parse_seconds(optarg, &args->opts.max_restart_delay))
                 return usage_error("--max-restart-delay: not a number of seconds: '%s'", optarg);
+            args->set |= SET_MAX_DELAY;
             break;
         case OPT_LOG_FORMAT:
             if (strcmp(optarg, "text") == 0)
@@ -161,6 +164,7 @@ static int parse_run_args(int argc, char **argv, run_args *args)
                 args->log_format = PM_LOG_JSON;
             else
                 return usage_error("--log-format: expected text or json, not '%s'", optarg);
+            args->set |= SET_LOG_FORMAT;
             break;
         case OPT_LOG_FILE: args->log_file = optarg; break;
         case OPT_NAME:
@@ -186,6 +190,11 @@ static int parse_run_args(int argc, char **argv, run_args *args)
             return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
+    if (args->config_path) {
+        if (optind < argc)
+            return usage_error("give either -c FILE or a command, not both%s", "");
+        return 0;
+    }
     if (optind >= argc)
         return usage_error("no command given: procmon run [OPTIONS] -- COMMAND [ARG...]%s", "");
     if (!*argv[optind])
@@ -201,135 +210,78 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     return check_child_options(&args->spec);
 }
 
-/* ---- the running supervisor ---- */
+/* ---- handing over to the daemon ---- */
 
-static void log_event(void *arg, const pm_event *ev)
+/* The config file's settings, under what the command line set. */
+static void merge_config(run_args *args, const pm_config *cfg)
 {
-    supervisor *sv = arg;
-    pm_logstream_event(sv->log, ev);
+    static const struct { unsigned set, cfg; size_t off; } opts[] = {
+        {SET_THRESHOLD, PM_CFG_THRESHOLD, offsetof(pm_options, threshold)},
+        {SET_KILL_TIME, PM_CFG_KILL_TIME, offsetof(pm_options, kill_time)},
+        {SET_MIN_DELAY, PM_CFG_MIN_DELAY, offsetof(pm_options, min_restart_delay)},
+        {SET_MAX_DELAY, PM_CFG_MAX_DELAY, offsetof(pm_options, max_restart_delay)},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        if (!(args->set & opts[i].set) && (cfg->opts_set & opts[i].cfg))
+            *(double *)((char *)&args->opts + opts[i].off) =
+                *(const double *)((const char *)&cfg->opts + opts[i].off);
+    if (!(args->set & SET_LOG_FORMAT) && cfg->log_format >= 0)
+        args->log_format = cfg->log_format == 1 ? PM_LOG_JSON : PM_LOG_TEXT;
+    if (!args->log_file && cfg->log_file && strcmp(cfg->log_file, "-") != 0)
+        args->log_file = cfg->log_file;
 }
 
-static void flush_log(uv_prepare_t *h)
+static int run_with_config(run_args *args)
 {
-    supervisor *sv = h->data;
-    pm_logstream_flush(sv->log);
-}
-
-static void close_handle(uv_handle_t *h, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(h))
-        uv_close(h, NULL);
-}
-
-static void all_stopped(void *arg, int result)
-{
-    (void)result;
-    supervisor *sv = arg;
-    pm_logstream_message(sv->log, "every process has stopped; exiting");
-    uv_stop(&sv->loop);
-}
-
-static void on_signal(uv_signal_t *h, int signum)
-{
-    supervisor *sv = h->data;
-    char name[32];
-    switch (signum) {
-    case SIGTERM:
-    case SIGINT:
-        if (sv->stopping) {
-            pm_logstream_message(sv->log, "%s: already stopping",
-                                 pm_signal_name(signum, name, sizeof name));
-            return;
-        }
-        sv->stopping = true;
-        pm_logstream_message(sv->log, "%s: stopping every process",
-                             pm_signal_name(signum, name, sizeof name));
-        pm_monitor_stop_service(sv->mon, all_stopped, sv);
-        break;
-    case SIGUSR2: {
-        int r = pm_logstream_reopen(sv->log);
-        if (r < 0)
-            pm_logstream_message(sv->log, "cannot reopen the log file: %s", strerror(-r));
-        break;
+    pm_config cfg;
+    char err[512];
+    if (pm_config_load(args->config_path, &cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+        return 2;
     }
-    case SIGHUP:
-        pm_logstream_message(sv->log, "SIGHUP: no config file to reload");
-        break;
+    for (size_t i = 0; i < cfg.nwarnings; i++)
+        fprintf(stderr, "procmon: warning: %s\n", cfg.warnings[i]);
+    merge_config(args, &cfg);
+    int status = 2;
+    char socket_path[PATH_MAX];
+    if (args->opts.min_restart_delay > args->opts.max_restart_delay) {
+        fprintf(stderr, "procmon: min_restart_delay is greater than max_restart_delay\n");
+    } else if (pm_socket_path(args->socket_path, cfg.socket, socket_path, sizeof socket_path) < 0) {
+        fprintf(stderr, "procmon: the control socket's path is too long\n");
+    } else if (pm_socket_dir_prepare(socket_path, err, sizeof err) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+        status = 1;
+    } else {
+        pm_daemon_settings settings = {
+            .opts = args->opts,
+            .socket_path = socket_path,
+            .log_file = args->log_file,
+            .log_format = args->log_format,
+            .config_path = args->config_path,
+            .programs = cfg.programs,
+            .nprograms = cfg.nprograms,
+        };
+        status = pm_daemon_run(&settings);
     }
+    pm_config_free(&cfg);
+    return status;
 }
 
-static int watch_signals(supervisor *sv)
+/* One command: a control socket only when asked for one, so that several
+ * such supervisors can run side by side. */
+static int run_one(run_args *args)
 {
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-        uv_signal_t *h = &sv->signals[sv->nsignals];
-        int r = uv_signal_init(&sv->loop, h);
-        if (r < 0)
-            return r;
-        sv->nsignals++;
-        h->data = sv;
-        if ((r = uv_signal_start(h, on_signal, sigs[i])) < 0)
-            return r;
-    }
-    return 0;
-}
-
-/* Many children need many descriptors: take what the hard limit allows. */
-static void raise_fd_limit(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        (void)setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-static int supervise(const run_args *args)
-{
-    supervisor sv = {0};
-    int r = pm_logstream_open(args->log_file, args->log_format, &sv.log);
-    if (r < 0) {
-        fprintf(stderr, "procmon: cannot open the log file %s: %s\n", args->log_file, strerror(-r));
-        return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    raise_fd_limit();
-    if ((r = uv_loop_init(&sv.loop)) < 0) {
-        fprintf(stderr, "procmon: cannot set up the event loop: %s\n", strerror(-r));
-        pm_logstream_close(sv.log);
-        return 1;
-    }
-    const char *step = "signal handling";
-    if ((r = watch_signals(&sv)) < 0)
-        goto out;
-    uv_prepare_init(&sv.loop, &sv.flusher);
-    sv.flusher.data = &sv;
-    uv_prepare_start(&sv.flusher, flush_log);
-    step = "the runtime";
-    if ((r = pm_runtime_uv_new(&sv.loop, &sv.rt)) < 0)
-        goto out;
-    step = "the monitor";
-    if ((r = pm_monitor_new(sv.rt, &args->opts, &sv.mon)) < 0)
-        goto out;
-    pm_monitor_set_event_cb(sv.mon, log_event, &sv);
-    if ((r = pm_monitor_add(sv.mon, args->name, &args->spec)) < 0)
-        goto out;
-    pm_logstream_message(sv.log, "procmon %s running, pid %d", PM_VERSION, (int)getpid());
-    pm_monitor_start_service(sv.mon);
-    uv_run(&sv.loop, UV_RUN_DEFAULT);
-
-out:
-    if (r < 0)
-        fprintf(stderr, "procmon: cannot set up %s: %s\n", step, strerror(-r));
-    pm_monitor_free(sv.mon);
-    pm_runtime_free(sv.rt);
-    uv_walk(&sv.loop, close_handle, NULL);
-    uv_run(&sv.loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&sv.loop) < 0)
-        fprintf(stderr, "procmon: the event loop did not close cleanly\n");
-    pm_logstream_close(sv.log);
-    return r < 0 ? 1 : 0;
+    const char *socket_path = args->socket_path ? args->socket_path : getenv("PROCMON_SOCKET");
+    pm_program program = {.name = (char *)args->name, .spec = args->spec};
+    pm_daemon_settings settings = {
+        .opts = args->opts,
+        .socket_path = socket_path && *socket_path ? socket_path : NULL,
+        .log_file = args->log_file,
+        .log_format = args->log_format,
+        .programs = &program,
+        .nprograms = 1,
+    };
+    return pm_daemon_run(&settings);
 }
 
 int pm_cmd_run(int argc, char **argv)
@@ -337,7 +289,7 @@ int pm_cmd_run(int argc, char **argv)
     run_args args = {0};
     int status = parse_run_args(argc, argv, &args);
     if (status == 0)
-        status = supervise(&args);
+        status = args.config_path ? run_with_config(&args) : run_one(&args);
     else if (status < 0)
         status = 0; /* --help */
     free(args.env);

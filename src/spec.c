@@ -108,3 +108,32 @@ void pm_spec_free(pm_spec *spec)
     spec->argv = spec->env = NULL;
     spec->user = spec->group = spec->cwd = NULL;
 }
+
+static bool str_equal(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_equal(char **a, char **b)
+{
+    static char *const empty[] = {NULL};
+    char *const *x = a ? a : empty, *const *y = b ? b : empty;
+    for (; *x && *y; x++, y++)
+        if (strcmp(*x, *y) != 0)
+            return false;
+    return !*x && !*y;
+}
+
+bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
+{
+    return strv_equal(a->argv, b->argv) && strv_equal(a->env, b->env) &&
+           a->clear_env == b->clear_env && str_equal(a->user, b->user) &&
+           str_equal(a->group, b->group) && str_equal(a->cwd, b->cwd) && a->umask == b->umask &&
+           a->threshold == b->threshold && a->kill_time == b->kill_time &&
+           a->min_restart_delay == b->min_restart_delay &&
+           a->max_restart_delay == b->max_restart_delay && a->stop_signal == b->stop_signal &&
+           a->signal_group == b->signal_group && a->autostart == b->autostart &&
+           a->autorestart == b->autorestart &&
+           memcmp(a->exitcodes, b->exitcodes, sizeof a->exitcodes) == 0 &&
+           a->start_retries == b->start_retries && a->priority == b->priority;
+}

@@ -313,7 +313,8 @@ static void test_remove_running_stops_and_forgets(void **state)
     assert_int_equal(fx->done_calls, 0);
     fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
     assert_int_equal(fx->done_calls, 1);
-    assert_true(fx->events[fx->nevents - 1].removed);
+    assert_true(fx->events[fx->nevents - 2].removed);
+    assert_int_equal(fx->events[fx->nevents - 1].type, PM_EVENT_FORGET);
     assert_int_equal(fx->rt.nforgotten, 1);
     assert_int_equal(spawns(fx), 2); /* the removed one is not restarted */
     assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);

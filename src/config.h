@@ -1,0 +1,45 @@
+/* The config file: INI sections -> monitor options and program specs, with
+ * every error naming FILE:LINE.  The format is the common part of
+ * supervisord's (interface contract §5, §6); see config.c for what inih does
+ * with the text and what is not supported yet. */
+#ifndef PM_CONFIG_H
+#define PM_CONFIG_H
+
+#include <stddef.h>
+
+#include "procmon.h"
+
+typedef struct pm_program {
+    char *name;   /* final name: process_name expanded, e.g. "worker_00" */
+    pm_spec spec; /* owned: freed by pm_config_free (pm_spec_free) */
+    char *file;   /* where its section starts, for messages */
+    int line;
+} pm_program;
+
+/* Which of pm_config.opts the file set, so that the command line can win. */
+enum { PM_CFG_THRESHOLD = 1, PM_CFG_KILL_TIME = 2, PM_CFG_MIN_DELAY = 4, PM_CFG_MAX_DELAY = 8 };
+
+typedef struct pm_config {
+    pm_options opts;      /* [procmon] values over pm_options_init defaults */
+    unsigned opts_set;    /* PM_CFG_* bits */
+    char *socket;         /* NULL if not set */
+    char *log_file;       /* NULL if not set; "-" means standard output */
+    int log_format;       /* -1 unset, else a pm_log_format: 0 text, 1 json */
+    pm_program *programs; /* in file order (of each section's first header) */
+    size_t nprograms;
+    char **warnings;      /* "FILE:LINE: [unix_http_server] is not supported by procmon; ignored" */
+    size_t nwarnings;
+} pm_config;
+
+/* Reads the file at `path`.  Returns 0 with *cfg filled (free it with
+ * pm_config_free), or -1 with one line "FILE:LINE: message" (or "FILE:
+ * message" when no line applies, e.g. "FILE: cannot read: No such file or
+ * directory") in err, no "procmon: " prefix, and nothing allocated (*cfg is
+ * left empty, so pm_config_free on it is harmless).
+ *
+ * Not thread-safe: inih's settings are process-wide variables, set for the
+ * duration of the call and then restored. */
+int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen);
+void pm_config_free(pm_config *cfg);
+
+#endif

@@ -1,0 +1,174 @@
+/* Reload: re-read the config file and bring the running programs in line.
+ * New programs are added and started, removed ones stopped and forgotten,
+ * changed ones stopped and started with their new settings, unchanged ones
+ * left alone.  A file that does not load changes nothing. */
+#include "daemon.h"
+
+#include "spec.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct reload {
+    pm_daemon *d;
+    pm_request *req;
+    size_t pending;
+    json_t *answer;
+} reload;
+
+/* A changed program: its new spec, added once the old process is gone. */
+typedef struct replacement {
+    reload *rl;
+    char *name;
+    pm_spec spec;
+} replacement;
+
+static void reload_release(reload *rl)
+{
+    if (--rl->pending > 0)
+        return;
+    if (rl->req)
+        pm_request_answer(rl->req, rl->answer);
+    else
+        json_decref(rl->answer);
+    free(rl);
+}
+
+static void removed_done(void *arg, int result)
+{
+    (void)result;
+    reload_release(arg);
+}
+
+static void replaced_done(void *arg, int result)
+{
+    (void)result;
+    replacement *rp = arg;
+    int r = pm_daemon_add(rp->rl->d, rp->name, &rp->spec, true);
+    if (r < 0)
+        pm_logstream_message(rp->rl->d->log, "reload: cannot add %s again: %s", rp->name, strerror(-r));
+    reload_release(rp->rl);
+    pm_spec_free(&rp->spec);
+    free(rp->name);
+    free(rp);
+}
+
+static const pm_program *find_program(const pm_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nprograms; i++)
+        if (strcmp(cfg->programs[i].name, name) == 0)
+            return &cfg->programs[i];
+    return NULL;
+}
+
+typedef struct current {
+    char **names;
+    size_t count;
+} current;
+
+static void collect(void *arg, const pm_status *st)
+{
+    current *c = arg;
+    const pm_procdata *pd = st->user_data;
+    if (pd && pd->from_config)
+        c->names[c->count++] = strdup(st->name);
+}
+
+static void replace(reload *rl, const char *name, const pm_spec *spec)
+{
+    replacement *rp = calloc(1, sizeof *rp);
+    if (!rp || !(rp->name = strdup(name)) || pm_spec_copy(&rp->spec, spec) < 0) {
+        if (rp)
+            free(rp->name);
+        free(rp);
+        pm_logstream_message(rl->d->log, "reload: out of memory replacing %s", name);
+        return;
+    }
+    rp->rl = rl;
+    rl->pending++;
+    if (pm_monitor_remove(rl->d->mon, name, replaced_done, rp) < 0)
+        replaced_done(rp, 0);
+}
+
+/* Applies cfg; fills the answer's added/removed/changed lists. */
+static void apply(reload *rl, const pm_config *cfg)
+{
+    pm_daemon *d = rl->d;
+    json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+    current cur = {calloc(pm_monitor_count(d->mon) + 1, sizeof(char *)), 0};
+    if (cur.names)
+        pm_monitor_foreach(d->mon, collect, &cur);
+    for (size_t i = 0; i < cur.count; i++) {
+        const char *name = cur.names[i];
+        if (!name)
+            continue;
+        const pm_program *p = find_program(cfg, name);
+        pm_status st;
+        if (!p) {
+            json_array_append_new(removed, json_string(name));
+            rl->pending++;
+            if (pm_monitor_remove(d->mon, name, removed_done, rl) < 0)
+                reload_release(rl);
+        } else if (pm_monitor_status(d->mon, name, &st) == 0 && !pm_spec_equal(st.spec, &p->spec)) {
+            json_array_append_new(changed, json_string(name));
+            replace(rl, name, &p->spec);
+        }
+    }
+    for (size_t i = 0; i < cfg->nprograms; i++) {
+        const pm_program *p = &cfg->programs[i];
+        pm_status st;
+        if (pm_monitor_status(d->mon, p->name, &st) == 0) {
+            const pm_procdata *pd = st.user_data;
+            if (pd && !pd->from_config) { /* an `add`ed one that the file now names */
+                json_array_append_new(changed, json_string(p->name));
+                replace(rl, p->name, &p->spec);
+            }
+            continue;
+        }
+        int r = pm_daemon_add(d, p->name, &p->spec, true);
+        if (r < 0)
+            pm_logstream_message(d->log, "reload: cannot add %s: %s", p->name, strerror(-r));
+        else
+            json_array_append_new(added, json_string(p->name));
+    }
+    for (size_t i = 0; i < cur.count; i++)
+        free(cur.names[i]);
+    free(cur.names);
+    rl->answer = json_pack("{sbsososo}", "ok", 1, "added", added, "removed", removed, "changed",
+                           changed);
+}
+
+void pm_daemon_reload(pm_daemon *d, pm_request *req)
+{
+    const char *path = d->settings->config_path;
+    if (!path) {
+        if (req)
+            pm_request_fail(req, "no config file to reload");
+        return;
+    }
+    pm_config cfg;
+    char err[512];
+    if (pm_config_load(path, &cfg, err, sizeof err) < 0) {
+        pm_logstream_message(d->log, "reload failed, nothing changed: %s", err);
+        if (req)
+            pm_request_fail(req, "%s", err);
+        return;
+    }
+    for (size_t i = 0; i < cfg.nwarnings; i++)
+        pm_logstream_message(d->log, "%s", cfg.warnings[i]);
+    reload *rl = calloc(1, sizeof *rl);
+    if (!rl) {
+        pm_config_free(&cfg);
+        if (req)
+            pm_request_fail(req, "out of memory");
+        return;
+    }
+    rl->d = d;
+    rl->req = req;
+    rl->pending = 1; /* held until everything has been issued */
+    apply(rl, &cfg);
+    pm_config_free(&cfg);
+    pm_logstream_message(d->log, "reloaded %s", path);
+    reload_release(rl);
+}

@@ -1,0 +1,366 @@
+/* Answers the control requests of doc/protocol.md with the monitor. */
+#include "daemon.h"
+
+#include "parse.h"
+#include "spec.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---- */
+
+typedef struct name_list {
+    char **names; /* borrowed from the request or the monitor, valid during the call */
+    size_t count;
+} name_list;
+
+static void collect_name(void *arg, const pm_status *st)
+{
+    name_list *l = arg;
+    l->names[l->count++] = (char *)st->name;
+}
+
+/* The request's "names", with "all" for every process; every name must
+ * exist.  0, or -1 after answering req with the error. */
+static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, bool required, name_list *out)
+{
+    json_t *names = json_object_get(msg, "names");
+    size_t n = json_array_size(names);
+    if (names && !json_is_array(names)) {
+        pm_request_fail(req, "\"names\" must be an array of strings");
+        return -1;
+    }
+    if (n == 0 && required) {
+        pm_request_fail(req, "no process named");
+        return -1;
+    }
+    bool all = n == 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(names, i));
+        if (!name) {
+            pm_request_fail(req, "\"names\" must be an array of strings");
+            return -1;
+        }
+        all |= strcmp(name, "all") == 0;
+    }
+    size_t cap = all ? pm_monitor_count(d->mon) : n;
+    out->names = calloc(cap ? cap : 1, sizeof *out->names);
+    out->count = 0;
+    if (!out->names) {
+        pm_request_fail(req, "out of memory");
+        return -1;
+    }
+    if (all) {
+        pm_monitor_foreach(d->mon, collect_name, out);
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *name = json_string_value(json_array_get(names, i));
+        pm_status st;
+        if (pm_monitor_status(d->mon, name, &st) < 0) {
+            pm_request_fail(req, "no such process: %s", name);
+            free(out->names);
+            return -1;
+        }
+        out->names[out->count++] = (char *)name;
+    }
+    return 0;
+}
+
+/* ---- status ---- */
+
+static json_t *json_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *status_json(const pm_status *st)
+{
+    json_t *argv = json_array();
+    for (char **a = st->spec->argv; argv && *a; a++)
+        json_array_append_new(argv, json_string(*a)); /* NULL for non-UTF-8: skipped */
+    bool up = st->state == PM_STATE_RUNNING || st->state == PM_STATE_STOPPING;
+    return json_pack("{ss ss so so sI so so so so so so so}",
+                     "name", st->name,
+                     "state", pm_state_name(st->state),
+                     "pid", up ? json_integer(st->pid) : json_null(),
+                     "uptime", up ? json_real(st->uptime) : json_null(),
+                     "restarts", (json_int_t)st->restarts,
+                     "exit_status", st->exit_status >= 0 ? json_integer(st->exit_status) : json_null(),
+                     "exit_signal", st->exit_signal > 0 ? json_integer(st->exit_signal) : json_null(),
+                     "restart_in", st->restart_in >= 0 ? json_real(st->restart_in) : json_null(),
+                     "argv", argv ? argv : json_array(),
+                     "cwd", json_or_null(st->spec->cwd),
+                     "user", json_or_null(st->spec->user),
+                     "group", json_or_null(st->spec->group));
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
+{
+    name_list l;
+    if (resolve_names(d, req, msg, false, &l) < 0)
+        return;
+    qsort(l.names, l.count, sizeof *l.names, by_name);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < l.count; i++) {
+        pm_status st;
+        if (pm_monitor_status(d->mon, l.names[i], &st) == 0)
+            json_array_append_new(list, status_json(&st));
+    }
+    free(l.names);
+    if (!list) {
+        pm_request_fail(req, "out of memory");
+        return;
+    }
+    pm_request_answer(req, json_pack("{sbso}", "ok", 1, "processes", list));
+}
+
+/* ---- operations that finish later: a batch answers once all are done ---- */
+
+typedef struct batch {
+    pm_request *req;
+    size_t pending;
+    int error;
+    char what[16];
+    char *failed; /* the name of the first process that failed */
+} batch;
+
+static void batch_release(batch *b)
+{
+    if (--b->pending > 0)
+        return;
+    if (b->error)
+        pm_request_fail(b->req, "cannot %s %s: %s", b->what, b->failed ? b->failed : "?",
+                        b->error == -ECANCELED ? "another command took over" : strerror(-b->error));
+    else
+        pm_request_answer(b->req, json_pack("{sb}", "ok", 1));
+    free(b->failed);
+    free(b);
+}
+
+typedef struct batch_item {
+    batch *b;
+    char *name;
+} batch_item;
+
+static void item_done(void *arg, int result)
+{
+    batch_item *it = arg;
+    if (result < 0 && !it->b->error) {
+        it->b->error = result;
+        it->b->failed = it->name;
+        it->name = NULL;
+    }
+    batch_release(it->b);
+    free(it->name);
+    free(it);
+}
+
+typedef int (*batch_op)(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+
+static int start_op(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
+{
+    int r = pm_monitor_start(mon, name);
+    done(arg, r);
+    return 0;
+}
+
+static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *what, batch_op op)
+{
+    name_list l;
+    if (resolve_names(d, req, msg, true, &l) < 0)
+        return;
+    batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        free(l.names);
+        pm_request_fail(req, "out of memory");
+        return;
+    }
+    b->req = req;
+    b->pending = 1; /* held until every operation has been issued */
+    snprintf(b->what, sizeof b->what, "%s", what);
+    for (size_t i = 0; i < l.count; i++) {
+        batch_item *it = calloc(1, sizeof *it);
+        if (!it || !(it->name = strdup(l.names[i]))) {
+            free(it);
+            b->error = b->error ? b->error : -ENOMEM;
+            continue;
+        }
+        it->b = b;
+        b->pending++;
+        int r = op(d->mon, it->name, item_done, it);
+        if (r < 0)
+            item_done(it, r);
+    }
+    free(l.names);
+    batch_release(b);
+}
+
+/* ---- the rest ---- */
+
+static void handle_signal(pm_daemon *d, pm_request *req, json_t *msg)
+{
+    const char *text = json_string_value(json_object_get(msg, "signal"));
+    int sig = text ? pm_parse_signal(text) : 0;
+    if (!sig) {
+        pm_request_fail(req, "unknown signal: %s", text ? text : "(none)");
+        return;
+    }
+    name_list l;
+    if (resolve_names(d, req, msg, true, &l) < 0)
+        return;
+    const char *failed = NULL;
+    int error = 0;
+    for (size_t i = 0; i < l.count; i++) {
+        int r = pm_monitor_signal(d->mon, l.names[i], sig);
+        if (r < 0 && !error) {
+            error = r;
+            failed = l.names[i];
+        }
+    }
+    if (error == -ESRCH)
+        pm_request_fail(req, "process not running: %s", failed);
+    else if (error)
+        pm_request_fail(req, "cannot signal %s: %s", failed, strerror(-error));
+    else
+        pm_request_answer(req, json_pack("{sb}", "ok", 1));
+    free(l.names);
+}
+
+/* A NULL-terminated copy of a JSON array of strings; NULL if it is not one. */
+static char **strv_from_json(json_t *arr, bool *bad)
+{
+    size_t n = json_array_size(arr);
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v) {
+        *bad = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (!s || !(v[i] = strdup(s))) {
+            pm_strv_free(v);
+            *bad = true;
+            return NULL;
+        }
+    }
+    return v;
+}
+
+static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
+{
+    const char *name = json_string_value(json_object_get(msg, "name"));
+    json_t *argv = json_object_get(msg, "argv"), *env = json_object_get(msg, "env");
+    if (!name || !*name || !json_is_array(argv) || json_array_size(argv) == 0 ||
+        (env && !json_is_array(env))) {
+        pm_request_fail(req, "add needs a name and a command");
+        return;
+    }
+    pm_spec spec;
+    pm_spec_init(&spec);
+    bool bad = false;
+    spec.argv = strv_from_json(argv, &bad);
+    spec.env = env ? strv_from_json(env, &bad) : NULL;
+    spec.user = (char *)json_string_value(json_object_get(msg, "user"));
+    spec.group = (char *)json_string_value(json_object_get(msg, "group"));
+    spec.cwd = (char *)json_string_value(json_object_get(msg, "cwd"));
+    spec.clear_env = json_is_true(json_object_get(msg, "clear_env"));
+    for (char **e = spec.env; !bad && e && *e; e++)
+        bad = !strchr(*e, '=') || **e == '=';
+    int r = bad ? -EINVAL : pm_daemon_add(d, name, &spec, false);
+    pm_strv_free(spec.argv);
+    pm_strv_free(spec.env);
+    if (r == -EEXIST)
+        pm_request_fail(req, "process already exists: %s", name);
+    else if (r == -EINVAL)
+        pm_request_fail(req, "add: the command and environment must be strings (KEY=VALUE)");
+    else if (r < 0)
+        pm_request_fail(req, "cannot add %s: %s", name, strerror(-r));
+    else
+        pm_request_answer(req, json_pack("{sb}", "ok", 1));
+}
+
+json_t *pm_tail_line_json(int stream, const char *data, size_t len)
+{
+    size_t n;
+    char *text = pm_log_render_utf8(data, len, &n);
+    if (!text)
+        return NULL;
+    json_t *obj = json_pack("{sss s%}", "stream", stream == PM_STDERR ? "stderr" : "stdout",
+                            "line", text, n);
+    free(text);
+    return obj;
+}
+
+static void append_line(void *arg, int stream, const char *line, size_t len)
+{
+    json_t *obj = pm_tail_line_json(stream, line, len);
+    if (obj)
+        json_array_append_new(arg, obj);
+}
+
+static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
+{
+    const char *name = json_string_value(json_object_get(msg, "name"));
+    json_t *lines = json_object_get(msg, "lines");
+    json_int_t n = lines ? json_integer_value(lines) : 10;
+    pm_status st;
+    if (!name || (lines && !json_is_integer(lines)) || n < 0) {
+        pm_request_fail(req, "tail needs a name and a number of lines");
+        return;
+    }
+    if (pm_monitor_status(d->mon, name, &st) < 0) {
+        pm_request_fail(req, "no such process: %s", name);
+        return;
+    }
+    json_t *out = json_array();
+    pm_procdata *pd = st.user_data;
+    if (out && pd && pd->ring)
+        pm_ring_last(pd->ring, (size_t)n, append_line, out);
+    json_t *answer = json_pack("{sbso}", "ok", 1, "lines", out ? out : json_array());
+    if (json_is_true(json_object_get(msg, "follow")))
+        pm_request_answer_follow(req, answer, name);
+    else
+        pm_request_answer(req, answer);
+}
+
+void pm_daemon_handle_request(void *daemon, pm_request *req, json_t *msg)
+{
+    pm_daemon *d = daemon;
+    const char *cmd = json_string_value(json_object_get(msg, "cmd"));
+    if (!cmd) {
+        pm_request_fail(req, "malformed request: no \"cmd\"");
+    } else if (d->stopping && strcmp(cmd, "status") != 0 && strcmp(cmd, "shutdown") != 0 &&
+               strcmp(cmd, "tail") != 0) {
+        pm_request_fail(req, "procmon is shutting down");
+    } else if (strcmp(cmd, "status") == 0) {
+        handle_status(d, req, msg);
+    } else if (strcmp(cmd, "start") == 0) {
+        run_batch(d, req, msg, "start", start_op);
+    } else if (strcmp(cmd, "stop") == 0) {
+        run_batch(d, req, msg, "stop", pm_monitor_stop);
+    } else if (strcmp(cmd, "restart") == 0) {
+        run_batch(d, req, msg, "restart", pm_monitor_restart);
+    } else if (strcmp(cmd, "remove") == 0) {
+        run_batch(d, req, msg, "remove", pm_monitor_remove);
+    } else if (strcmp(cmd, "signal") == 0) {
+        handle_signal(d, req, msg);
+    } else if (strcmp(cmd, "add") == 0) {
+        handle_add(d, req, msg);
+    } else if (strcmp(cmd, "tail") == 0) {
+        handle_tail(d, req, msg);
+    } else if (strcmp(cmd, "reload") == 0) {
+        pm_daemon_reload(d, req);
+    } else if (strcmp(cmd, "shutdown") == 0) {
+        pm_daemon_shutdown(d, req);
+    } else {
+        pm_request_fail(req, "unknown command: %s", cmd);
+    }
+}

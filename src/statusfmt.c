@@ -1,0 +1,146 @@
+/* `procmon status` for people; see statusfmt.h. */
+#include "statusfmt.h"
+
+#include "parse.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static double number_or(const json_t *v, double none)
+{
+    return json_is_number(v) ? json_number_value(v) : none;
+}
+
+int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
+{
+    memset(row, 0, sizeof *row);
+    row->pid = -1;
+    row->uptime = -1;
+    row->exit_status = -1;
+    row->restart_in = -1;
+    if (!json_is_object(obj))
+        return -EINVAL;
+    const json_t *name = json_object_get(obj, "name");
+    const json_t *state = json_object_get(obj, "state");
+    if (!json_is_string(name) || !json_is_string(state))
+        return -EINVAL;
+    row->name = json_string_value(name);
+    row->state = json_string_value(state);
+    const json_t *pid = json_object_get(obj, "pid");
+    if (json_is_integer(pid) && json_integer_value(pid) > 0)
+        row->pid = json_integer_value(pid);
+    row->uptime = number_or(json_object_get(obj, "uptime"), -1);
+    row->restart_in = number_or(json_object_get(obj, "restart_in"), -1);
+    const json_t *status = json_object_get(obj, "exit_status");
+    if (json_is_integer(status) && json_integer_value(status) >= 0 &&
+        json_integer_value(status) <= 255)
+        row->exit_status = (int)json_integer_value(status);
+    /* A number, or a name such as "SIGKILL" / "KILL". */
+    const json_t *sig = json_object_get(obj, "exit_signal");
+    if (json_is_integer(sig) && json_integer_value(sig) > 0 && json_integer_value(sig) < 1024)
+        row->exit_signal = (int)json_integer_value(sig);
+    else if (json_is_string(sig) && *json_string_value(sig)) {
+        row->exit_signal = pm_parse_signal(json_string_value(sig));
+        if (!row->exit_signal)
+            row->signal_text = json_string_value(sig);
+    }
+    return 0;
+}
+
+void pm_format_uptime(double seconds, char *buf, size_t len)
+{
+    if (!(seconds >= 0) || seconds > 1e15) /* NaN too */
+        seconds = 0;
+    unsigned long long total = (unsigned long long)seconds; /* rounds down */
+    unsigned long long days = total / 86400;
+    unsigned h = (unsigned)(total % 86400 / 3600);
+    unsigned m = (unsigned)(total % 3600 / 60);
+    unsigned s = (unsigned)(total % 60);
+    if (days)
+        snprintf(buf, len, "%llu day%s, %u:%02u:%02u", days, days == 1 ? "" : "s", h, m, s);
+    else
+        snprintf(buf, len, "%u:%02u:%02u", h, m, s);
+}
+
+/* "exit status 1", "killed by SIGKILL", or "" when there was no exit. */
+static void format_exit(const pm_status_row *row, char *buf, size_t len)
+{
+    char name[32];
+    if (row->exit_signal > 0)
+        snprintf(buf, len, "killed by %s", pm_signal_name(row->exit_signal, name, sizeof name));
+    else if (row->signal_text)
+        snprintf(buf, len, "killed by %s", row->signal_text);
+    else if (row->exit_status >= 0)
+        snprintf(buf, len, "exit status %d", row->exit_status);
+    else if (len)
+        buf[0] = '\0';
+}
+
+void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
+{
+    char exit_text[96];
+    char uptime[64];
+    const char *state = row->state ? row->state : "";
+    format_exit(row, exit_text, sizeof exit_text);
+    if (len)
+        buf[0] = '\0';
+    if (strcmp(state, "running") == 0) {
+        if (row->pid < 0 && row->uptime < 0)
+            return;
+        pm_format_uptime(row->uptime, uptime, sizeof uptime);
+        if (row->pid < 0)
+            snprintf(buf, len, "uptime %s", uptime);
+        else if (row->uptime < 0)
+            snprintf(buf, len, "pid %lld", row->pid);
+        else
+            snprintf(buf, len, "pid %lld, uptime %s", row->pid, uptime);
+    } else if (strcmp(state, "backoff") == 0) {
+        char wait[64];
+        if (row->restart_in >= 0)
+            snprintf(wait, sizeof wait, "restarting in %.1fs",
+                     row->restart_in > 1e9 ? 1e9 : row->restart_in);
+        else
+            snprintf(wait, sizeof wait, "waiting to restart");
+        if (*exit_text)
+            snprintf(buf, len, "%s (%s)", wait, exit_text);
+        else
+            snprintf(buf, len, "%s", wait);
+    } else if (strcmp(state, "stopping") == 0) {
+        if (row->pid >= 0)
+            snprintf(buf, len, "pid %lld, stopping", row->pid);
+    } else {
+        snprintf(buf, len, "%s", exit_text);
+    }
+}
+
+size_t pm_text_width(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+char *pm_format_status_line(const pm_status_row *row, size_t name_width, size_t state_width)
+{
+    const char *name = row->name ? row->name : "";
+    const char *state = row->state ? row->state : "";
+    char details[256];
+    pm_format_status_details(row, details, sizeof details);
+    size_t nw = pm_text_width(name), sw = pm_text_width(state);
+    size_t name_pad = name_width > nw ? name_width - nw : 0;
+    size_t state_pad = state_width > sw ? state_width - sw : 0;
+    size_t len = strlen(name) + name_pad + 2 + strlen(state) + state_pad + 2 + strlen(details) + 1;
+    char *line = malloc(len);
+    if (!line)
+        return NULL;
+    if (*details)
+        snprintf(line, len, "%s%*s  %s%*s  %s", name, (int)name_pad, "", state, (int)state_pad, "",
+                 details);
+    else
+        snprintf(line, len, "%s%*s  %s", name, (int)name_pad, "", state);
+    return line;
+}

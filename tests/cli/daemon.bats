@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# `procmon run -c FILE` with the control socket and the control commands.
+
+load daemon_helpers
+
+two_sleepers() {
+    config <<EOF2
+[program:alpha]
+command = $CHILD sleep
+[program:beta]
+command = $CHILD sleep
+EOF2
+}
+
+@test "status lists every process, aligned, sorted by name; --json for programs" {
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    expect_log "[beta] ready"
+    run ctl status
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 2 ]
+    [[ "${lines[0]}" =~ ^alpha\ +running\ +pid\ [0-9]+,\ uptime\ 0:00:0[0-9]$ ]]
+    [[ "${lines[1]}" =~ ^beta\ +running\ +pid ]]
+    run ctl status --json
+    [ "$status" -eq 0 ]
+    python3 -c '
+import json, sys
+ps = json.loads(sys.argv[1])
+assert [p["name"] for p in ps] == ["alpha", "beta"], ps
+for p in ps:
+    assert p["state"] == "running" and p["pid"] > 0 and p["restarts"] == 0, p
+    assert p["exit_status"] is None and p["restart_in"] is None and p["user"] is None, p
+    assert p["argv"][1] == "sleep", p
+' "$output"
+}
+
+@test "stop keeps a process down and returns once it has exited; start brings it back" {
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    local pid
+    pid=$(pid_of alpha)
+    run ctl stop alpha
+    [ "$status" -eq 0 ]
+    not_alive "$pid"
+    state_is alpha stopped
+    run ctl status alpha
+    [ "$status" -eq 3 ]
+    [[ "$output" =~ ^alpha\ +stopped ]]
+    run ctl status beta
+    [ "$status" -eq 0 ]
+    run ctl start alpha
+    [ "$status" -eq 0 ]
+    state_is alpha running
+    run ctl start alpha
+    [ "$status" -eq 0 ]
+}
+
+@test "restart of a young process is immediate and does not back off" {
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    local pid
+    pid=$(pid_of alpha)
+    run ctl restart alpha
+    [ "$status" -eq 0 ]
+    state_is alpha running
+    [ "$(pid_of alpha)" != "$pid" ]
+    not_alive "$pid"
+    run ctl restart all
+    [ "$status" -eq 0 ]
+    state_is alpha running
+    state_is beta running
+}
+
+@test "add starts at once; a duplicate is refused; remove forgets" {
+    two_sleepers
+    start_daemon
+    run ctl add gamma -- "$CHILD" sleep
+    [ "$status" -eq 0 ]
+    state_is gamma running
+    run ctl add gamma -- "$CHILD" sleep
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: process already exists: gamma" ]
+    local pid
+    pid=$(pid_of gamma)
+    run ctl remove gamma
+    [ "$status" -eq 0 ]
+    not_alive "$pid"
+    run ctl status gamma
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: no such process: gamma" ]
+}
+
+@test "stop and remove during back-off cancel the restart" {
+    config <<EOF2
+[procmon]
+min_restart_delay = 0.5
+max_restart_delay = 0.5
+[program:crash]
+command = /bin/sh -c 'exit 1'
+[program:crash2]
+command = /bin/sh -c 'exit 1'
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" state_is crash backoff
+    run ctl stop crash
+    [ "$status" -eq 0 ]
+    state_is crash stopped
+    wait_for "$DEADLINE" state_is crash2 backoff
+    run ctl remove crash2
+    [ "$status" -eq 0 ]
+    local starts
+    starts=$(log_count "procmon: crash: started")
+    wait_for "$DEADLINE" log_count_at_least "procmon: crash2: removed" 0
+    # A restart would have come after 0.5 s: watch well past it.
+    local end=$((SECONDS + 2))
+    while [ "$SECONDS" -lt "$end" ]; do
+        [ "$(log_count "procmon: crash: started")" -eq "$starts" ]
+        state_is crash stopped
+        sleep 0.2
+    done
+    ! ctl status crash2 2>/dev/null
+}
+
+@test "unknown names are refused with exit 1 and nothing is done" {
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    local pid
+    pid=$(pid_of alpha)
+    for cmd in start stop restart remove; do
+        run ctl "$cmd" alpha nope
+        [ "$status" -eq 1 ]
+        [ "$output" = "procmon: no such process: nope" ]
+    done
+    [ "$(pid_of alpha)" = "$pid" ]
+}
+
+@test "signal reaches the process group" {
+    config <<EOF2
+[program:trap]
+command = /bin/sh -c 'trap "echo got HUP" HUP; echo ready; while :; do sleep 0.1; done'
+EOF2
+    start_daemon
+    expect_log "[trap] ready"
+    run ctl signal HUP trap
+    [ "$status" -eq 0 ]
+    expect_log "[trap] got HUP"
+    run ctl signal NOPE trap
+    [ "$status" -eq 2 ]
+    [ "$output" = "procmon: signal: unknown signal 'NOPE' (see 'procmon help signal')" ]
+}
+
+@test "tail shows the last lines" {
+    config <<EOF2
+[program:count]
+command = /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "line \$i"; done; exec sleep 100'
+EOF2
+    start_daemon
+    expect_log "[count] line 12"
+    run ctl tail -n 3 count
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "line 10" ]
+    [ "${lines[2]}" = "line 12" ]
+    [ "${#lines[@]}" -eq 3 ]
+    run ctl tail count
+    [ "${#lines[@]}" -eq 10 ]
+}
+
+@test "shutdown stops everything, cancels restarts and returns once the daemon has exited" {
+    config <<EOF2
+[program:alpha]
+command = $CHILD sleep
+[program:crash]
+command = /bin/sh -c 'exit 1'
+EOF2
+    start_daemon
+    expect_log "[alpha] ready"
+    wait_for "$DEADLINE" state_is crash backoff
+    local pid
+    pid=$(pid_of alpha)
+    run ctl shutdown
+    [ "$status" -eq 0 ]
+    not_alive "$pid"
+    local st=0
+    wait "$PM_PID" || st=$?
+    PM_PID=
+    [ "$st" -eq 0 ]
+    [ ! -e "$SOCK" ]
+}
+
+@test "no daemon: exit 4 naming the socket; usage errors: exit 2" {
+    run "$PROCMON" -s "$TMP/none.sock" status
+    [ "$status" -eq 4 ]
+    [[ "$output" == *"$TMP/none.sock"* ]]
+    run "$PROCMON" -s "$TMP/none.sock" stop
+    [ "$status" -eq 2 ]
+    run "$PROCMON" -s "$TMP/none.sock" frobnicate
+    [ "$status" -eq 2 ]
+}
+
+@test "reload adds, removes, restarts changed and leaves unchanged ones alone" {
+    config <<EOF2
+[program:same]
+command = $CHILD sleep
+[program:changed]
+command = $CHILD sleep
+[program:gone]
+command = $CHILD sleep
+EOF2
+    start_daemon
+    expect_log "[same] ready"
+    expect_log "[changed] ready"
+    local same changed gone
+    same=$(pid_of same)
+    changed=$(pid_of changed)
+    gone=$(pid_of gone)
+    config <<EOF2
+[program:same]
+command = $CHILD sleep
+[program:changed]
+command = $CHILD sleep
+environment = NEW=1
+[program:new]
+command = $CHILD sleep
+EOF2
+    run ctl reload
+    [ "$status" -eq 0 ]
+    [ "$(pid_of same)" = "$same" ]
+    not_alive "$changed"
+    wait_for "$DEADLINE" state_is changed running
+    [ "$(pid_of changed)" != "$changed" ]
+    not_alive "$gone"
+    ! ctl status gone 2>/dev/null
+    wait_for "$DEADLINE" state_is new running
+
+    echo "[program:broken" > "$TMP/procmon.conf"
+    run ctl reload
+    [ "$status" -eq 1 ]
+    [[ "$output" == "procmon: $TMP/procmon.conf:1:"* ]]
+    [ "$(pid_of same)" = "$same" ]
+    state_is new running
+}
+
+@test "SIGHUP reloads the config file" {
+    config <<EOF2
+[program:alpha]
+command = $CHILD sleep
+EOF2
+    start_daemon
+    expect_log "[alpha] ready"
+    config <<EOF2
+[program:alpha]
+command = $CHILD sleep
+[program:beta]
+command = $CHILD sleep
+EOF2
+    kill -HUP "$PM_PID"
+    expect_log "[beta] ready"
+}
+
+@test "config errors name the file and line, exit 2 and start nothing" {
+    config <<EOF2
+[program:web]
+comand = /bin/true
+EOF2
+    run "$PROCMON" run -s "$TMP/s.sock" -c "$TMP/procmon.conf"
+    [ "$status" -eq 2 ]
+    [ "$output" = "procmon: $TMP/procmon.conf:2: unknown key 'comand' in [program:web]" ]
+    [ ! -e "$TMP/s.sock" ]
+}
+
+@test "the socket is mode 0600; a second daemon is refused; a stale socket is replaced" {
+    two_sleepers
+    start_daemon
+    [ "$(stat -c %a "$SOCK")" = 600 ]
+    run "$PROCMON" run -s "$SOCK" -c "$TMP/procmon.conf"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"another procmon is already running on $SOCK"* ]]
+    ctl status >/dev/null
+    # A daemon killed outright leaves its socket file behind.
+    kill -KILL "$PM_PID"
+    wait "$PM_PID" || true
+    PM_PID=
+    [ -S "$SOCK" ]
+    pkill -f "$CHILD sleep" || true
+    start_daemon
+    run ctl status
+    [ "$status" -eq 0 ]
+}
+
+@test "malformed and oversized requests get an error and the daemon keeps serving" {
+    two_sleepers
+    start_daemon
+    python3 - "$SOCK" <<'PY'
+import json, socket, sys
+def ask(data):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    try:
+        s.sendall(data)
+    except BrokenPipeError:  # the daemon hung up on an oversized request
+        pass
+    f = s.makefile("rb")
+    line = f.readline()
+    s.close()
+    return json.loads(line)
+r = ask(b"this is not json\n")
+assert r["ok"] is False and "malformed" in r["error"], r
+r = ask(b'{"cmd":"frobnicate"}\n')
+assert r["ok"] is False and "unknown command" in r["error"], r
+r = ask(b'{"cmd":"status","names":' + b'"x"' * 100000 + b"\n")
+assert r["ok"] is False, r
+r = ask(b"x" * (200 * 1024))
+assert r["ok"] is False and "too long" in r["error"], r
+r = ask(b'{"cmd":"status"}\n')
+assert r["ok"] is True and len(r["processes"]) == 2, r
+PY
+    run ctl status
+    [ "$status" -eq 0 ]
+}
+
+@test "another user is refused" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root to act as another user"
+    command -v setpriv >/dev/null || skip "needs setpriv"
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    local pid
+    pid=$(pid_of alpha)
+    # The socket's mode keeps others out...
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$PROCMON" -s "$SOCK" stop alpha
+    [ "$status" -ne 0 ]
+    # ...and where the mode would let them in, the daemon's own check does.
+    chmod 0777 "$TMP" "$SOCK"
+    run setpriv --reuid=nobody --regid=nogroup --clear-groups "$PROCMON" -s "$SOCK" stop alpha
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"permission denied"* ]]
+    [ "$(pid_of alpha)" = "$pid" ]
+}
