@@ -379,11 +379,14 @@ static int find_socket(const pm_cli_globals *g, char *path, size_t len)
         }
     }
     int r = pm_socket_path(g->socket, cfg.socket, path, len);
-    pm_config_free(&cfg);
     if (r == -ENAMETOOLONG) {
-        fail("the socket path is too long (at most %d bytes)", PM_SOCKET_PATH_MAX);
-        return EXIT_USAGE;
+        const char *given = g->socket ? g->socket : env && *env ? env : cfg.socket;
+        fail("the socket path is too long (at most %d bytes): %s", PM_SOCKET_PATH_MAX,
+             given ? given : "$XDG_RUNTIME_DIR/procmon.sock");
     }
+    pm_config_free(&cfg);
+    if (r == -ENAMETOOLONG)
+        return EXIT_USAGE;
     if (r < 0) {
         fail("--socket: the path is empty");
         return EXIT_USAGE;

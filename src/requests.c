@@ -274,6 +274,13 @@ static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
     spec.clear_env = json_is_true(json_object_get(msg, "clear_env"));
     for (char **e = spec.env; !bad && e && *e; e++)
         bad = !strchr(*e, '=') || **e == '=';
+    char err[256];
+    if (!bad && pm_spec_check(&spec, err, sizeof err) < 0) {
+        pm_strv_free(spec.argv);
+        pm_strv_free(spec.env);
+        pm_request_fail(req, "cannot add %s: %s", name, err);
+        return;
+    }
     int r = bad ? -EINVAL : pm_daemon_add(d, name, &spec, false);
     pm_strv_free(spec.argv);
     pm_strv_free(spec.env);

@@ -8,19 +8,21 @@
  * newest one holds the newest line.
  *
  * Chunk sizes.  A new chunk for ordinary lines has the "target" size: an
- * eighth of the bytes held, rounded up to a power of two, between CHUNK_MIN
+ * eighth of the cost of the lines held, rounded up to a power of two, between CHUNK_MIN
  * and r->chunk_max, so a quiet ring stays small and a full one uses few
  * chunks.  A line longer than the target gets a chunk of its own (`cap` is
  * set to its cost, so nothing is appended after it).  When a chunk is left
- * with more than 1/32 of it unused (a line did not fit), it is shrunk in
- * place with realloc.
+ * with more than 1/32 of it unused (a line did not fit), it is shrunk with
+ * realloc.
  *
  * Reuse.  A chunk that empties is kept as the spare if it is of ordinary
  * size and there is none yet, else freed.  A push that needs a new chunk
  * takes, in order: the spare; the oldest chunk, when this push is sure to
  * drop all of its lines anyway (decided before anything changes, so that
  * -ENOMEM still leaves the ring as it was); a new allocation.  In steady
- * state one of the first two always fits, so pushes do not allocate.
+ * state with lines of similar lengths one of the first two fits, so pushes
+ * do not allocate; lines longer than r->chunk_max whose lengths vary, or
+ * such lines alternating with short ones, cost an allocation each.
  */
 #include "ring.h"
 
@@ -30,9 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HDR 5                      /* u32 length, u8 stream */
-#define CHUNK_MIN 256             /* smallest chunk */
-#define CHUNK_MAX_LOW 1024        /* bounds of r->chunk_max */
+#define HDR 5              /* u32 length, u8 stream */
+#define CHUNK_MIN 256      /* smallest chunk */
+#define CHUNK_MAX_LOW 1024 /* r->chunk_max is between these two */
 #define CHUNK_MAX 65536
 #define LINE_LIMIT ((size_t)1 << 30)
 

@@ -17,8 +17,9 @@
  * normal chunk gets a chunk of its own, of its size.  pm_ring_bytes() stays
  * below max_bytes + 5 + max_bytes/16 + 4*C + a 64-byte header a chunk; a
  * ring that holds few lines holds chunks sized to them (a few short lines
- * cost one 256-byte chunk).  In steady state chunks are reused (one spare
- * is kept), so pushing a line allocates nothing.
+ * cost one 256-byte chunk).  Chunks are reused (one spare is kept), so in
+ * steady state pushing a line allocates nothing, unless lines longer than
+ * C vary in length (each then gets a chunk of its own).
  *
  * Not thread-safe.  pm_ring_last()'s callback must not modify the ring.
  */

@@ -7,17 +7,15 @@
 #include "parse.h"
 #include "procmon.h"
 #include "sockpath.h"
+#include "spec.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Which options the command line set: those win over the config file. */
@@ -100,22 +98,8 @@ static const struct option run_options[] = {
  * error rather than a child that backs off forever. */
 static int check_child_options(const pm_spec *spec)
 {
-    if (spec->user && !getpwnam(spec->user)) {
-        char *end;
-        long uid = strtol(spec->user, &end, 10);
-        if (*end || uid < 0 || end == spec->user)
-            return usage_error("unknown user '%s'", spec->user);
-    }
-    if (spec->group && !getgrnam(spec->group)) {
-        char *end;
-        long gid = strtol(spec->group, &end, 10);
-        if (*end || gid < 0 || end == spec->group)
-            return usage_error("unknown group '%s'", spec->group);
-    }
-    struct stat st;
-    if (spec->cwd && (stat(spec->cwd, &st) < 0 || !S_ISDIR(st.st_mode)))
-        return usage_error("--cwd: not a directory: %s", spec->cwd);
-    return 0;
+    char err[256];
+    return pm_spec_check(spec, err, sizeof err) < 0 ? usage_error("%s", err) : 0;
 }
 
 /* Fills args from argv; 0 to go on, or the exit status to leave with. */

@@ -2,6 +2,10 @@
 #include "spec.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +140,28 @@ bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
            a->autorestart == b->autorestart &&
            memcmp(a->exitcodes, b->exitcodes, sizeof a->exitcodes) == 0 &&
            a->start_retries == b->start_retries && a->priority == b->priority;
+}
+
+/* A name, or a number without an entry (containers run bare uids). */
+static bool id_known(const char *text, bool user)
+{
+    if (user ? getpwnam(text) != NULL : getgrnam(text) != NULL)
+        return true;
+    char *end;
+    long id = strtol(text, &end, 10);
+    return end != text && !*end && id >= 0;
+}
+
+int pm_spec_check(const pm_spec *spec, char *err, size_t errlen)
+{
+    struct stat st;
+    if (spec->user && !id_known(spec->user, true))
+        snprintf(err, errlen, "unknown user '%s'", spec->user);
+    else if (spec->group && !id_known(spec->group, false))
+        snprintf(err, errlen, "unknown group '%s'", spec->group);
+    else if (spec->cwd && (stat(spec->cwd, &st) < 0 || !S_ISDIR(st.st_mode)))
+        snprintf(err, errlen, "not a directory: %s", spec->cwd);
+    else
+        return 0;
+    return -EINVAL;
 }

@@ -83,6 +83,11 @@ for p in ps:
     run ctl add gamma -- "$CHILD" sleep
     [ "$status" -eq 1 ]
     [ "$output" = "procmon: process already exists: gamma" ]
+    run ctl add delta --user no-such-user-here -- "$CHILD" sleep
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: cannot add delta: unknown user 'no-such-user-here'" ]
+    run ctl status delta
+    [ "$status" -eq 1 ]
     local pid
     pid=$(pid_of gamma)
     run ctl remove gamma
