@@ -27,6 +27,7 @@ struct conn {
     char *follow; /* the name whose output it follows, or NULL */
     size_t dropped;
     bool closing;
+    bool processing; /* in conn_process: an answer given now must not recurse */
     conn *prev, *next;
 };
 
@@ -129,7 +130,7 @@ static void request_finish(pm_request *req)
     if (!c)
         return;
     c->pending = NULL;
-    if (!c->closing)
+    if (!c->closing && !c->processing)
         conn_process(c); /* the next request may already be buffered */
 }
 
@@ -187,6 +188,7 @@ bool pm_control_has_followers(const pm_control *ctl)
 /* Hands the next complete line to the handler, one request at a time. */
 static void conn_process(conn *c)
 {
+    c->processing = true;
     while (!c->pending && !c->closing) {
         char *nl = memchr(c->buf, '\n', c->len);
         if (!nl)
@@ -213,6 +215,7 @@ static void conn_process(conn *c)
         c->ctl->handler(c->ctl->arg, req, msg);
         json_decref(msg);
     }
+    c->processing = false;
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
