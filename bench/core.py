@@ -65,6 +65,22 @@ def restart_latency(procmon, child, restarts, tmp):
     return gaps[:restarts]
 
 
+def spawn_baseline(child, count, tmp):
+    """The floor under any restart latency: from asking for a process to the
+    child's first instruction, here with posix_spawn from this script."""
+    events = os.path.join(tmp, "spawn-events")
+    gaps = []
+    for _ in range(count):
+        t0 = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        pid = os.posix_spawn(child, [child, "--events", events, "exit", "0"], os.environ)
+        os.waitpid(pid, 0)
+        with open(events) as f:
+            start = int(f.readline().split()[2])
+        os.unlink(events)
+        gaps.append((start - t0) / 1e6)
+    return gaps
+
+
 def throughput(procmon, child, megabytes, tmp):
     total = megabytes * 1000 * 1000
     log = os.path.join(tmp, "throughput.log")
@@ -119,6 +135,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         gaps = restart_latency(a.procmon, a.child, a.restarts, tmp)
         print(f"restart latency, exit to next start, {len(gaps)} restarts: ms {spread(gaps)}")
+        floor = spawn_baseline(a.child, a.restarts, tmp)
+        print(f"baseline, spawn to the child's start (posix_spawn from Python): ms {spread(floor)}")
         runs = [throughput(a.procmon, a.child, a.megabytes, tmp) for _ in range(a.repeat)]
         secs = [r[0] for r in runs]
         rates = [a.megabytes / s for s in secs]
