@@ -226,12 +226,12 @@ static int run_with_config(run_args *args)
     for (size_t i = 0; i < cfg.nwarnings; i++)
         fprintf(stderr, "procmon: warning: %s\n", cfg.warnings[i]);
     merge_config(args, &cfg);
-    int status = 2;
+    int status = 2, r;
     char socket_path[PATH_MAX];
     if (args->opts.min_restart_delay > args->opts.max_restart_delay) {
         fprintf(stderr, "procmon: min_restart_delay is greater than max_restart_delay\n");
-    } else if (pm_socket_path(args->socket_path, cfg.socket, socket_path, sizeof socket_path) < 0) {
-        fprintf(stderr, "procmon: the control socket's path is too long\n");
+    } else if ((r = pm_socket_path(args->socket_path, cfg.socket, socket_path, sizeof socket_path)) < 0) {
+        fprintf(stderr, "procmon: the control socket's path is %s\n", r == -EINVAL ? "empty" : "too long");
     } else if (pm_socket_dir_prepare(socket_path, err, sizeof err) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         status = 1;

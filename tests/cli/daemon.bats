@@ -291,6 +291,7 @@ EOF2
     PM_PID=
     [ -S "$SOCK" ]
     pkill -f "$CHILD sleep" || true
+    : > "$LOG"
     start_daemon
     run ctl status
     [ "$status" -eq 0 ]

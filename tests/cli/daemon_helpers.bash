@@ -10,7 +10,9 @@ start_daemon() {
     SOCK=$TMP/procmon.sock
     "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" "$@" 2>"$TMP/stderr" &
     PM_PID=$!
-    wait_for "$DEADLINE" test -S "$SOCK" || { cat "$TMP/stderr" >&2; return 1; }
+    # The log says so once the socket listens (a killed daemon's stale file
+    # would be there before).
+    wait_for "$DEADLINE" log_has ", control socket $SOCK" || { cat "$TMP/stderr" >&2; return 1; }
 }
 
 ctl() { "$PROCMON" -s "$SOCK" "$@"; }
