@@ -281,18 +281,6 @@ static char *program_name_of(const section *sec)
     return strndup(s, n);
 }
 
-/* Empty, or holding a blank, ':' or '/': names that supervisord refuses too
- * (they would break "group:name" addressing and the control protocol). */
-static const char *bad_name_reason(const char *name)
-{
-    if (!*name)
-        return "the name is empty";
-    for (const char *p = name; *p; p++)
-        if (isspace((unsigned char)*p) || *p == ':' || *p == '/')
-            return "blanks, ':' and '/' are not allowed";
-    return NULL;
-}
-
 static void begin_section(loader *ld, const char *name, size_t len)
 {
     char *header = strndup(name, len);
@@ -318,7 +306,7 @@ static void begin_section(loader *ld, const char *name, size_t len)
     if (kind == SEC_PROGRAM) {
         section probe = {.header = header};
         char *pname = program_name_of(&probe);
-        const char *why = pname ? bad_name_reason(pname) : NULL;
+        const char *why = pname ? pm_name_problem(pname) : NULL;
         if (!pname)
             fail_oom(ld);
         else if (why && !*pname)
@@ -1165,7 +1153,7 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg)
         ex.numprocs = numprocs;
         const entry *name_entry = pn ? pn : &default_pn;
         char *name = expand(ld, &ex, sec, name_entry);
-        const char *why = name ? bad_name_reason(name) : NULL;
+        const char *why = name ? pm_name_problem(name) : NULL;
         if (why) {
             fail_value(ld, sec, name_entry, name, "%s", why);
             free(name);

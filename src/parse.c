@@ -52,3 +52,13 @@ const char *pm_signal_name(int sig, char *buf, unsigned len)
         snprintf(buf, len, "signal %d", sig);
     return buf;
 }
+
+const char *pm_name_problem(const char *name)
+{
+    if (!*name)
+        return "the name is empty";
+    for (const char *p = name; *p; p++)
+        if (isspace((unsigned char)*p) || *p == ':' || *p == '/')
+            return "blanks, ':' and '/' are not allowed";
+    return NULL;
+}

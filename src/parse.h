@@ -11,4 +11,9 @@ int pm_parse_signal(const char *text);
 /* "SIGTERM" for 15; "signal 99" style text for unknown numbers, in buf. */
 const char *pm_signal_name(int sig, char *buf, unsigned len);
 
+/* Why a process name is not usable, or NULL if it is: empty, or holding a
+ * blank, ':' or '/' (supervisord refuses those too; they would break
+ * "group:name" addressing). */
+const char *pm_name_problem(const char *name);
+
 #endif

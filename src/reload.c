@@ -96,44 +96,39 @@ static void apply(reload *rl, const pm_config *cfg)
 {
     pm_daemon *d = rl->d;
     json_t *added = json_array(), *removed = json_array(), *changed = json_array();
+    /* The file's programs before any change: replacing one takes it out of
+     * the table until its old process is gone. */
     current cur = {calloc(pm_monitor_count(d->mon) + 1, sizeof(char *)), 0};
     if (cur.names)
         pm_monitor_foreach(d->mon, collect, &cur);
+    for (size_t i = 0; i < cfg->nprograms; i++) {
+        const pm_program *p = &cfg->programs[i];
+        pm_status st;
+        if (pm_monitor_status(d->mon, p->name, &st) < 0) {
+            int r = pm_daemon_add(d, p->name, &p->spec, true);
+            if (r < 0)
+                pm_logstream_message(d->log, "reload: cannot add %s: %s", p->name, strerror(-r));
+            else
+                json_array_append_new(added, json_string(p->name));
+            continue;
+        }
+        const pm_procdata *pd = st.user_data;
+        /* An `add`ed process that the file now names becomes the file's. */
+        if ((pd && !pd->from_config) || !pm_spec_equal(st.spec, &p->spec)) {
+            json_array_append_new(changed, json_string(p->name));
+            replace(rl, p->name, &p->spec);
+        }
+    }
     for (size_t i = 0; i < cur.count; i++) {
         const char *name = cur.names[i];
-        if (!name)
-            continue;
-        const pm_program *p = find_program(cfg, name);
-        pm_status st;
-        if (!p) {
+        if (name && !find_program(cfg, name)) {
             json_array_append_new(removed, json_string(name));
             rl->pending++;
             if (pm_monitor_remove(d->mon, name, removed_done, rl) < 0)
                 reload_release(rl);
-        } else if (pm_monitor_status(d->mon, name, &st) == 0 && !pm_spec_equal(st.spec, &p->spec)) {
-            json_array_append_new(changed, json_string(name));
-            replace(rl, name, &p->spec);
         }
-    }
-    for (size_t i = 0; i < cfg->nprograms; i++) {
-        const pm_program *p = &cfg->programs[i];
-        pm_status st;
-        if (pm_monitor_status(d->mon, p->name, &st) == 0) {
-            const pm_procdata *pd = st.user_data;
-            if (pd && !pd->from_config) { /* an `add`ed one that the file now names */
-                json_array_append_new(changed, json_string(p->name));
-                replace(rl, p->name, &p->spec);
-            }
-            continue;
-        }
-        int r = pm_daemon_add(d, p->name, &p->spec, true);
-        if (r < 0)
-            pm_logstream_message(d->log, "reload: cannot add %s: %s", p->name, strerror(-r));
-        else
-            json_array_append_new(added, json_string(p->name));
-    }
-    for (size_t i = 0; i < cur.count; i++)
         free(cur.names[i]);
+    }
     free(cur.names);
     rl->answer = json_pack("{sbsososo}", "ok", 1, "added", added, "removed", removed, "changed",
                            changed);

@@ -258,9 +258,13 @@ static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
 {
     const char *name = json_string_value(json_object_get(msg, "name"));
     json_t *argv = json_object_get(msg, "argv"), *env = json_object_get(msg, "env");
-    if (!name || !*name || !json_is_array(argv) || json_array_size(argv) == 0 ||
-        (env && !json_is_array(env))) {
+    if (!name || !json_is_array(argv) || json_array_size(argv) == 0 || (env && !json_is_array(env))) {
         pm_request_fail(req, "add needs a name and a command");
+        return;
+    }
+    const char *problem = pm_name_problem(name);
+    if (problem) {
+        pm_request_fail(req, "bad process name '%s': %s", name, problem);
         return;
     }
     pm_spec spec;

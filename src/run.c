@@ -12,14 +12,16 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* Which options the command line set: those win over the config file. */
-enum { SET_THRESHOLD = 1, SET_KILL_TIME = 2, SET_MIN_DELAY = 4, SET_MAX_DELAY = 8, SET_LOG_FORMAT = 16 };
+/* Which options the command line set (PM_CFG_* bits and this one): those
+ * win over the config file. */
+enum { SET_LOG_FORMAT = 16 };
 
 typedef struct run_args {
     pm_options opts;
@@ -62,11 +64,15 @@ static const char run_usage[] =
     "  --env KEY=VALUE           add to the environment (repeatable)\n"
     "  --clear-env               start from an empty environment\n";
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fputs("procmon: ", stderr);
-    fprintf(stderr, fmt, arg);
+    vfprintf(stderr, fmt, ap);
     fputs(" (see 'procmon run --help')\n", stderr);
+    va_end(ap);
     return 2;
 }
 
@@ -102,6 +108,25 @@ static int check_child_options(const pm_spec *spec)
     return pm_spec_check(spec, err, sizeof err) < 0 ? usage_error("%s", err) : 0;
 }
 
+/* The options in seconds, in the order of their OPT_ values. */
+typedef struct seconds_option {
+    const char *name;
+    unsigned flag; /* PM_CFG_* */
+    size_t offset; /* in pm_options */
+} seconds_option;
+
+static const seconds_option seconds_options[] = {
+    {"--threshold", PM_CFG_THRESHOLD, offsetof(pm_options, threshold)},
+    {"--kill-time", PM_CFG_KILL_TIME, offsetof(pm_options, kill_time)},
+    {"--min-restart-delay", PM_CFG_MIN_DELAY, offsetof(pm_options, min_restart_delay)},
+    {"--max-restart-delay", PM_CFG_MAX_DELAY, offsetof(pm_options, max_restart_delay)},
+};
+
+static double *seconds_field(pm_options *opts, const seconds_option *o)
+{
+    return (double *)((char *)opts + o->offset);
+}
+
 /* Fills args from argv; 0 to go on, or the exit status to leave with. */
 static int parse_run_args(int argc, char **argv, run_args *args)
 {
@@ -122,25 +147,15 @@ static int parse_run_args(int argc, char **argv, run_args *args)
         case 'c': args->config_path = optarg; break;
         case 's': args->socket_path = optarg; break;
         case OPT_THRESHOLD:
-            if (!pm_parse_seconds(optarg, &args->opts.threshold))
-                return usage_error("--threshold: not a number of seconds: '%s'", optarg);
-            args->set |= SET_THRESHOLD;
-            break;
         case OPT_KILL_TIME:
-            if (!pm_parse_seconds(optarg, &args->opts.kill_time))
-                return usage_error("--kill-time: not a number of seconds: '%s'", optarg);
-            args->set |= SET_KILL_TIME;
-            break;
         case OPT_MIN_DELAY:
-            if (!pm_parse_seconds(optarg, &args->opts.min_restart_delay))
-                return usage_error("--min-restart-delay: not a number of seconds: '%s'", optarg);
-            args->set |= SET_MIN_DELAY;
+        case OPT_MAX_DELAY: {
+            const seconds_option *o = &seconds_options[opt - OPT_THRESHOLD];
+            if (!pm_parse_seconds(optarg, seconds_field(&args->opts, o)))
+                return usage_error("%s: not a number of seconds: '%s'", o->name, optarg);
+            args->set |= o->flag;
             break;
-        case OPT_MAX_DELAY:
-            if (!pm_parse_seconds(optarg, &args->opts.max_restart_delay))
-                return usage_error("--max-restart-delay: not a number of seconds: '%s'", optarg);
-            args->set |= SET_MAX_DELAY;
-            break;
+        }
         case OPT_LOG_FORMAT:
             if (strcmp(optarg, "text") == 0)
                 args->log_format = PM_LOG_TEXT;
@@ -152,8 +167,8 @@ static int parse_run_args(int argc, char **argv, run_args *args)
             break;
         case OPT_LOG_FILE: args->log_file = optarg; break;
         case OPT_NAME:
-            if (!*optarg)
-                return usage_error("--name: the name is empty%s", "");
+            if (pm_name_problem(optarg))
+                return usage_error("--name '%s': %s", optarg, pm_name_problem(optarg));
             args->name = optarg;
             break;
         case OPT_USER: args->spec.user = optarg; break;
@@ -176,15 +191,15 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     }
     if (args->config_path) {
         if (optind < argc)
-            return usage_error("give either -c FILE or a command, not both%s", "");
+            return usage_error("give either -c FILE or a command, not both");
         return 0;
     }
     if (optind >= argc)
-        return usage_error("no command given: procmon run [OPTIONS] -- COMMAND [ARG...]%s", "");
+        return usage_error("no command given: procmon run [OPTIONS] -- COMMAND [ARG...]");
     if (!*argv[optind])
-        return usage_error("the command is empty%s", "");
+        return usage_error("the command is empty");
     if (args->opts.min_restart_delay > args->opts.max_restart_delay)
-        return usage_error("--min-restart-delay is greater than --max-restart-delay%s", "");
+        return usage_error("--min-restart-delay is greater than --max-restart-delay");
     args->spec.argv = &argv[optind];
     args->spec.env = args->nenv || args->spec.clear_env ? args->env : NULL;
     if (!args->name) {
@@ -199,16 +214,12 @@ static int parse_run_args(int argc, char **argv, run_args *args)
 /* The config file's settings, under what the command line set. */
 static void merge_config(run_args *args, const pm_config *cfg)
 {
-    static const struct { unsigned set, cfg; size_t off; } opts[] = {
-        {SET_THRESHOLD, PM_CFG_THRESHOLD, offsetof(pm_options, threshold)},
-        {SET_KILL_TIME, PM_CFG_KILL_TIME, offsetof(pm_options, kill_time)},
-        {SET_MIN_DELAY, PM_CFG_MIN_DELAY, offsetof(pm_options, min_restart_delay)},
-        {SET_MAX_DELAY, PM_CFG_MAX_DELAY, offsetof(pm_options, max_restart_delay)},
-    };
-    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
-        if (!(args->set & opts[i].set) && (cfg->opts_set & opts[i].cfg))
-            *(double *)((char *)&args->opts + opts[i].off) =
-                *(const double *)((const char *)&cfg->opts + opts[i].off);
+    pm_options from_file = cfg->opts;
+    for (size_t i = 0; i < sizeof seconds_options / sizeof *seconds_options; i++) {
+        const seconds_option *o = &seconds_options[i];
+        if (!(args->set & o->flag) && (cfg->opts_set & o->flag))
+            *seconds_field(&args->opts, o) = *seconds_field(&from_file, o);
+    }
     if (!(args->set & SET_LOG_FORMAT) && cfg->log_format >= 0)
         args->log_format = cfg->log_format == 1 ? PM_LOG_JSON : PM_LOG_TEXT;
     if (!args->log_file && cfg->log_file && strcmp(cfg->log_file, "-") != 0)

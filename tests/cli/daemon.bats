@@ -88,6 +88,9 @@ for p in ps:
     [ "$output" = "procmon: cannot add delta: unknown user 'no-such-user-here'" ]
     run ctl status delta
     [ "$status" -eq 1 ]
+    run ctl add "a b" -- "$CHILD" sleep
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: bad process name 'a b': blanks, ':' and '/' are not allowed" ]
     local pid
     pid=$(pid_of gamma)
     run ctl remove gamma
@@ -233,12 +236,20 @@ command = $CHILD sleep
 EOF2
     run ctl reload
     [ "$status" -eq 0 ]
+    [[ "$output" == *"changed: changed"* && "$output" == *"new: added"* && "$output" == *"gone: removed"* ]]
+    [[ "$output" != *"changed: added"* ]]
     [ "$(pid_of same)" = "$same" ]
     not_alive "$changed"
     wait_for "$DEADLINE" state_is changed running
     [ "$(pid_of changed)" != "$changed" ]
     not_alive "$gone"
     ! ctl status gone 2>/dev/null
+    # The changed program's new process starts only once the old one is gone.
+    local old_end new_start
+    old_end=$(grep -n "procmon: changed: .*; removed" "$LOG" | head -1 | cut -d: -f1)
+    new_start=$(grep -n "procmon: changed: started" "$LOG" | tail -1 | cut -d: -f1)
+    [ -n "$old_end" ] && [ "$old_end" -lt "$new_start" ]
+    ! grep -q "cannot add" "$LOG"
     wait_for "$DEADLINE" state_is new running
 
     echo "[program:broken" > "$TMP/procmon.conf"
