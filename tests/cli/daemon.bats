@@ -357,3 +357,38 @@ PY
     [[ "$output" == *"permission denied"* ]]
     [ "$(pid_of alpha)" = "$pid" ]
 }
+
+@test "a tail follower that never reads cannot make the daemon grow" {
+    config <<EOF2
+[program:loud]
+command = $CHILD write 100000000 100
+autorestart = false
+EOF2
+    start_daemon
+    python3 - "$SOCK" "$PM_PID" "$LOG" <<'PY'
+import json, socket, sys, time
+sock_path, pid, log = sys.argv[1], sys.argv[2], sys.argv[3]
+s = socket.socket(socket.AF_UNIX)
+s.connect(sock_path)
+s.sendall(b'{"cmd":"tail","name":"loud","follow":true,"lines":0}\n')
+# Never read: the daemon must drop lines for this follower, not queue them.
+def rss_mb():
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+peak, end = 0, time.monotonic() + 120
+while time.monotonic() < end:
+    peak = max(peak, rss_mb())
+    if "procmon: loud: exited with status 0" in open(log, errors="replace").read()[-4096:]:
+        break
+    time.sleep(0.05)
+else:
+    sys.exit("the writer did not finish")
+assert peak < 64, f"procmon grew to {peak:.1f} MB with a follower that does not read"
+s.close()
+PY
+    run ctl status loud
+    [ "$status" -eq 3 ]
+    [[ "$output" =~ ^loud\ +exited ]]
+}
