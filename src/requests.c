@@ -122,85 +122,148 @@ static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
     pm_request_answer(req, json_pack("{sbso}", "ok", 1, "processes", list));
 }
 
-/* ---- operations that finish later: a batch answers once all are done ---- */
+/* ---- operations that finish later, by priority tiers ----
+ * Starts go lowest priority first, stops highest first; each tier waits for
+ * the one before, as at start-up and shutdown.  The answer comes once all
+ * are done. */
+
+typedef int (*batch_op)(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+
+typedef struct batch_entry {
+    char *name;
+    int priority;
+} batch_entry;
 
 typedef struct batch {
+    pm_daemon *d;
     pm_request *req;
-    size_t pending;
+    batch_op op;
+    const char *what;
+    batch_entry *entries; /* in the order of their tiers */
+    size_t count, next;   /* next: the first entry not yet issued */
+    size_t pending;       /* of the current tier */
     int error;
-    char what[16];
-    char *failed; /* the name of the first process that failed */
+    const char *failed;   /* the entry that failed first */
 } batch;
 
-static void batch_release(batch *b)
+typedef struct batch_item {
+    batch *b;
+    size_t index;
+} batch_item;
+
+static void entries_free(batch_entry *entries, size_t count)
 {
-    if (--b->pending > 0)
-        return;
+    for (size_t i = 0; i < count; i++)
+        free(entries[i].name);
+    free(entries);
+}
+
+static void batch_finish(batch *b)
+{
     if (b->error)
         pm_request_fail(b->req, "cannot %s %s: %s", b->what, b->failed ? b->failed : "?",
                         b->error == -ECANCELED ? "another command took over" : strerror(-b->error));
     else
         pm_request_answer(b->req, json_pack("{sb}", "ok", 1));
-    free(b->failed);
+    entries_free(b->entries, b->count);
     free(b);
 }
 
-typedef struct batch_item {
-    batch *b;
-    char *name;
-} batch_item;
+static void batch_note(batch *b, int result, const char *name)
+{
+    if (result < 0 && !b->error) {
+        b->error = result;
+        b->failed = name;
+    }
+}
+
+static void item_done(void *arg, int result);
+
+/* Issues the next tiers until one has to be waited for, or all are done. */
+static void batch_continue(batch *b)
+{
+    while (b->next < b->count) {
+        int tier = b->entries[b->next].priority;
+        b->pending = 1; /* held while the tier is issued */
+        for (; b->next < b->count && b->entries[b->next].priority == tier; b->next++) {
+            batch_item *it = malloc(sizeof *it);
+            if (!it) {
+                batch_note(b, -ENOMEM, b->entries[b->next].name);
+                continue;
+            }
+            *it = (batch_item){b, b->next};
+            b->pending++;
+            int r = b->op(b->d->mon, b->entries[b->next].name, item_done, it);
+            if (r < 0)
+                item_done(it, r);
+        }
+        if (--b->pending > 0)
+            return; /* item_done goes on once the tier is done */
+    }
+    batch_finish(b);
+}
 
 static void item_done(void *arg, int result)
 {
     batch_item *it = arg;
-    if (result < 0 && !it->b->error) {
-        it->b->error = result;
-        it->b->failed = it->name;
-        it->name = NULL;
-    }
-    batch_release(it->b);
-    free(it->name);
+    batch *b = it->b;
+    batch_note(b, result, b->entries[it->index].name);
     free(it);
+    if (--b->pending == 0)
+        batch_continue(b);
 }
-
-typedef int (*batch_op)(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
 
 static int start_op(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
 {
-    int r = pm_monitor_start(mon, name);
-    done(arg, r);
+    done(arg, pm_monitor_start(mon, name));
     return 0;
 }
 
-static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *what, batch_op op)
+static int lowest_first(const void *a, const void *b)
+{
+    const batch_entry *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority < y->priority ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static int highest_first(const void *a, const void *b)
+{
+    const batch_entry *x = a, *y = b;
+    if (x->priority != y->priority)
+        return x->priority > y->priority ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *what, batch_op op,
+                      bool stopping)
 {
     name_list l;
     if (resolve_names(d, req, msg, true, &l) < 0)
         return;
-    batch *b = calloc(1, sizeof *b);
-    if (!b) {
-        free(l.names);
+    size_t n = l.count;
+    batch_entry *entries = calloc(n ? n : 1, sizeof *entries);
+    batch *b = malloc(sizeof *b);
+    for (size_t i = 0; entries && i < n; i++) {
+        pm_status st;
+        entries[i].name = strdup(l.names[i]);
+        entries[i].priority = pm_monitor_status(d->mon, l.names[i], &st) == 0 ? st.spec->priority : 0;
+        if (!entries[i].name) {
+            entries_free(entries, i);
+            entries = NULL;
+        }
+    }
+    free(l.names);
+    if (!entries || !b) {
+        if (entries)
+            entries_free(entries, n);
+        free(b);
         pm_request_fail(req, "out of memory");
         return;
     }
-    b->req = req;
-    b->pending = 1; /* held until every operation has been issued */
-    snprintf(b->what, sizeof b->what, "%s", what);
-    for (size_t i = 0; i < l.count; i++) {
-        batch_item *it = calloc(1, sizeof *it);
-        if (!it || !(it->name = strdup(l.names[i]))) {
-            free(it);
-            b->error = b->error ? b->error : -ENOMEM;
-            continue;
-        }
-        it->b = b;
-        b->pending++;
-        int r = op(d->mon, it->name, item_done, it);
-        if (r < 0)
-            item_done(it, r);
-    }
-    free(l.names);
-    batch_release(b);
+    qsort(entries, n, sizeof *entries, stopping ? highest_first : lowest_first);
+    *b = (batch){.d = d, .req = req, .op = op, .what = what, .entries = entries, .count = n};
+    batch_continue(b);
 }
 
 /* ---- the rest ---- */
@@ -354,13 +417,13 @@ void pm_daemon_handle_request(void *daemon, pm_request *req, json_t *msg)
     } else if (strcmp(cmd, "status") == 0) {
         handle_status(d, req, msg);
     } else if (strcmp(cmd, "start") == 0) {
-        run_batch(d, req, msg, "start", start_op);
+        run_batch(d, req, msg, "start", start_op, false);
     } else if (strcmp(cmd, "stop") == 0) {
-        run_batch(d, req, msg, "stop", pm_monitor_stop);
+        run_batch(d, req, msg, "stop", pm_monitor_stop, true);
     } else if (strcmp(cmd, "restart") == 0) {
-        run_batch(d, req, msg, "restart", pm_monitor_restart);
+        run_batch(d, req, msg, "restart", pm_monitor_restart, false);
     } else if (strcmp(cmd, "remove") == 0) {
-        run_batch(d, req, msg, "remove", pm_monitor_remove);
+        run_batch(d, req, msg, "remove", pm_monitor_remove, true);
     } else if (strcmp(cmd, "signal") == 0) {
         handle_signal(d, req, msg);
     } else if (strcmp(cmd, "add") == 0) {
