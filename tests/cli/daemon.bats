@@ -392,3 +392,43 @@ PY
     [ "$status" -eq 3 ]
     [[ "$output" =~ ^loud\ +exited ]]
 }
+
+@test "slow, silent and vanishing clients do not hold up anyone else" {
+    config <<EOF2
+[program:stubborn]
+command = $CHILD ignore-term
+stopwaitsecs = 1
+[program:alpha]
+command = $CHILD sleep
+EOF2
+    start_daemon
+    expect_log "[stubborn] ready"
+    python3 - "$SOCK" <<'PY'
+import json, socket, sys, time
+path = sys.argv[1]
+def connect():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(path)
+    return s
+silent = connect()                      # says nothing at all
+slow = connect()
+slow.sendall(b'{"cmd":"sta')            # half a request, the rest much later
+gone = connect()
+gone.sendall(b'{"cmd":"stop","names":["stubborn"]}\n')
+gone.close()                            # leaves in the middle of a stop
+t0 = time.monotonic()
+quick = connect()
+quick.sendall(b'{"cmd":"status","names":["alpha"]}\n')
+answer = json.loads(quick.makefile("rb").readline())
+assert answer["ok"] and answer["processes"][0]["state"] == "running", answer
+assert time.monotonic() - t0 < 5, "another client's answer was held up"
+slow.sendall(b'tus"}\n')
+answer = json.loads(slow.makefile("rb").readline())
+assert answer["ok"] and len(answer["processes"]) == 2, answer
+silent.close()
+PY
+    # The abandoned stop still runs to its end.
+    wait_for "$DEADLINE" state_is stubborn stopped
+    run ctl status alpha
+    [ "$status" -eq 0 ]
+}
