@@ -27,6 +27,7 @@ struct conn {
     char *follow; /* the name whose output it follows, or NULL */
     size_t dropped;
     bool closing;
+    bool reading;
     bool processing; /* in conn_process: an answer given now must not recurse */
     conn *prev, *next;
 };
@@ -58,12 +59,19 @@ static void write_done(uv_write_t *w, int status)
     free(w);
 }
 
+static const char out_of_memory[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
+
 static void conn_send(conn *c, json_t *obj)
 {
-    char *text = json_dumps(obj, JSON_COMPACT);
+    char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
     json_decref(obj);
-    if (!text || c->closing) {
+    if (c->closing) {
         free(text);
+        return;
+    }
+    if (!text) { /* still an answer, if the socket takes it now */
+        uv_buf_t buf = uv_buf_init((char *)out_of_memory, sizeof out_of_memory - 1);
+        (void)uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
         return;
     }
     size_t n = strlen(text);
@@ -123,6 +131,8 @@ static void conn_refuse(conn *c, const char *fmt, ...)
 
 /* ---- requests ---- */
 
+static void conn_read(conn *c, bool on);
+
 static void request_finish(pm_request *req)
 {
     conn *c = req->conn;
@@ -130,13 +140,16 @@ static void request_finish(pm_request *req)
     if (!c)
         return;
     c->pending = NULL;
-    if (!c->closing && !c->processing)
+    if (!c->closing && !c->processing) {
         conn_process(c); /* the next request may already be buffered */
+        if (!c->pending && !c->closing)
+            conn_read(c, true);
+    }
 }
 
 void pm_request_answer(pm_request *req, json_t *answer)
 {
-    if (req->conn && answer)
+    if (req->conn)
         conn_send(req->conn, answer);
     else
         json_decref(answer);
@@ -192,7 +205,7 @@ static void conn_process(conn *c)
     while (!c->pending && !c->closing) {
         char *nl = memchr(c->buf, '\n', c->len);
         if (!nl)
-            return;
+            break;
         *nl = '\0';
         size_t used = (size_t)(nl - c->buf) + 1;
         json_error_t jerr;
@@ -213,6 +226,9 @@ static void conn_process(conn *c)
         req->conn = c;
         c->pending = req;
         c->ctl->handler(c->ctl->arg, req, msg);
+        /* Requests behind this one wait in the socket, not in our memory. */
+        if (c->pending && !c->closing)
+            conn_read(c, false);
         json_decref(msg);
     }
     c->processing = false;
@@ -249,6 +265,18 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     conn_process(c);
+}
+
+static void conn_read(conn *c, bool on)
+{
+    if (on == c->reading)
+        return;
+    int r = on ? uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb)
+               : uv_read_stop((uv_stream_t *)&c->pipe);
+    if (r < 0)
+        conn_close(c);
+    else
+        c->reading = on;
 }
 
 /* ---- connections ---- */
@@ -318,8 +346,7 @@ static void on_connection(uv_stream_t *server, int status)
         conn_refuse(c, "permission denied: uid %d may not control this procmon", (int)uid);
         return;
     }
-    if (uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb) < 0)
-        conn_close(c);
+    conn_read(c, true);
 }
 
 /* ---- the listening socket ---- */

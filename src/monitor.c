@@ -321,14 +321,16 @@ static void child_exited(void *arg, int wait_status)
         service_stop_progress(mon);
         return;
     }
-    if (p->restart_after_exit) {
+    if (p->restart_after_exit && !mon->stopping_service) {
         /* An administrative restart never counts as a death. */
         p->restart_after_exit = false;
         p->delay = min_delay_of(p);
         p->instant_deaths = 0;
+        waiters_finish(&p->down_waiters, 0); /* a stop that was overtaken: it did exit */
         schedule_restart(p, 0, &ev);
         return;
     }
+    p->restart_after_exit = false;
     if (p->state == PM_STATE_STOPPING || !mon->running) {
         p->state = PM_STATE_STOPPED;
         emit(p, &ev);
@@ -559,8 +561,10 @@ int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void 
         return -ENOENT;
     if (waiter_add(&p->up_waiters, done, arg) < 0)
         return -ENOMEM;
-    if (!is_up(p))
-        return start_fresh(p);
+    if (!is_up(p)) {
+        (void)start_fresh(p); /* the waiter hears how it went */
+        return 0;
+    }
     p->restart_after_exit = true;
     if (p->state == PM_STATE_RUNNING)
         send_stop(p);
@@ -650,18 +654,20 @@ static void service_stop_progress(pm_monitor *mon)
 void pm_monitor_stop_service(pm_monitor *mon, pm_done_cb done, void *arg)
 {
     mon->running = false;
+    mon->stopping_service = true;
+    /* Settle every process first: the waiters told below may call back in. */
     for (size_t i = 0; i < mon->count; i++) {
         pm_proc *p = mon->procs[i];
         p->restart_after_exit = false;
-        waiters_finish(&p->up_waiters, -ECANCELED);
         if (p->state == PM_STATE_BACKOFF) {
             cancel_timer(mon, &p->restart_timer);
             p->state = PM_STATE_STOPPED;
         }
     }
+    for (size_t i = 0; i < mon->count; i++)
+        waiters_finish(&mon->procs[i]->up_waiters, -ECANCELED);
     if (waiter_add(&mon->service_waiters, done, arg) < 0)
         done(arg, -ENOMEM);
-    mon->stopping_service = true;
     service_stop_progress(mon);
 }
 

@@ -64,7 +64,11 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, bool requir
             free(out->names);
             return -1;
         }
-        out->names[out->count++] = (char *)name;
+        bool seen = false; /* "stop web web" stops it once */
+        for (size_t j = 0; j < out->count && !seen; j++)
+            seen = strcmp(out->names[j], name) == 0;
+        if (!seen)
+            out->names[out->count++] = (char *)name;
     }
     return 0;
 }
@@ -182,7 +186,9 @@ static void item_done(void *arg, int result);
 /* Issues the next tiers until one has to be waited for, or all are done. */
 static void batch_continue(batch *b)
 {
-    while (b->next < b->count) {
+    /* After a failure the later tiers are left alone: the answer is an
+     * error, and it may be a shutdown that took over. */
+    while (b->next < b->count && !b->error) {
         int tier = b->entries[b->next].priority;
         b->pending = 1; /* held while the tier is issued */
         for (; b->next < b->count && b->entries[b->next].priority == tier; b->next++) {

@@ -1,12 +1,19 @@
 /* Creating one child process.
  *
- * Everything that can allocate, block on a lookup or fail in an interesting
- * way happens in the parent before fork: between fork and exec the child may
- * only make async-signal-safe calls (the parent may have threads, e.g.
- * libuv's pool, whose locks a forked child would find held).  The child
- * reports a failure as a fixed {stage, errno} record on a close-on-exec pipe
- * and the parent turns it into a sentence; EOF on that pipe means the exec
- * succeeded. */
+ * The child is made with vfork(), i.e. clone(CLONE_VM | CLONE_VFORK): it
+ * shares our memory instead of getting a copy of it (no page tables copied,
+ * no copy-on-write faults), and we stay suspended until it has exec'd or
+ * exited.  (glibc's posix_spawn gives such a child a stack of its own; we
+ * use vfork, which AddressSanitizer intercepts and understands, so that the
+ * sanitizer builds test this very code.)  Everything that can allocate,
+ * block on a lookup or fail in an interesting way therefore happens in the
+ * parent before vfork; between vfork and exec the child makes raw system
+ * calls and async-signal-safe calls only, writes nothing of ours but its own
+ * stack frames (and errno, which lands in our thread's TLS), and never calls
+ * libc functions that keep state in userspace (glibc's setuid and friends
+ * broadcast to all of *our* threads).  The child reports a failure as a
+ * fixed {stage, errno} record on a close-on-exec pipe and the parent turns
+ * it into a sentence; EOF on that pipe means the exec succeeded. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -20,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -27,6 +35,17 @@ extern char **environ;
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 #define LOOKUP_BUF_MAX (1 << 20) /* getpwnam_r etc. buffer cap */
 #define GROUPS_MAX 65536         /* the kernel's NGROUPS_MAX */
+
+/* The 32-bit-id system calls where the plain ones take 16-bit ids (i386, arm). */
+#ifdef SYS_setgroups32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
 
 /* Where the child failed; sent with errno as a report. */
 enum {
@@ -440,7 +459,12 @@ static int fds_open(fds *f, char *errmsg, size_t errlen)
     return 0;
 }
 
-/* ---- the child, between fork and exec: async-signal-safe calls only ---- */
+/* ---- the child, between vfork and exec ----
+ *
+ * It runs in our address space, on our stack below the frame that called
+ * vfork, while we are suspended: async-signal-safe calls and raw system
+ * calls only, no allocation, no writes to anything but its own frames, and
+ * no return from the vforking function. */
 
 static _Noreturn void child_fail(int report_fd, int stage, int err)
 {
@@ -451,7 +475,9 @@ static _Noreturn void child_fail(int report_fd, int stage, int err)
 }
 
 /* Default dispositions first, then the empty mask, so that no signal
- * pending from the parent's blocked set reaches one of its handlers. */
+ * pending from the parent's blocked set reaches one of its handlers.  The
+ * child has its own handler table (no CLONE_SIGHAND), so sigaction touches
+ * only the child; the mask is set with the raw call, bypassing libc. */
 static void child_reset_signals(void)
 {
     struct sigaction sa = {.sa_handler = SIG_DFL};
@@ -461,7 +487,7 @@ static void child_reset_signals(void)
             (void)sigaction(sig, &sa, NULL); /* EINVAL for libc's own: nothing to reset */
     sigset_t none;
     sigemptyset(&none);
-    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, (size_t)(_NSIG / 8));
 }
 
 /* A copy at 3 or above, so that dup2 onto 0-2 never clobbers another
@@ -485,7 +511,11 @@ static int child_stdio(const fds *f)
     return 0;
 }
 
-static _Noreturn void child_run(const pm_spec *spec, const plan *p, const fds *f)
+/* The child's whole life after vfork.  Groups and ids are set with the raw system
+ * calls: glibc's wrappers would run their all-threads "setxid" broadcast
+ * over our threads.  The raw setgid/setuid have the same semantics as the
+ * wrappers (root: real, effective and saved; others: effective only). */
+__attribute__((noinline)) static _Noreturn void child_run(const pm_spec *spec, const plan *p, const fds *f)
 {
     int rep = child_fd_above_stdio(f->report[1]);
     if (rep < 0)
@@ -498,11 +528,11 @@ static _Noreturn void child_run(const pm_spec *spec, const plan *p, const fds *f
         umask((mode_t)p->umask & 0777);
     if (spec->cwd && chdir(spec->cwd) < 0)
         child_fail(rep, STAGE_CHDIR, errno);
-    if (p->set_groups && setgroups((size_t)p->ngroups, p->groups) < 0)
+    if (p->set_groups && syscall(SYS_SETGROUPS, (size_t)p->ngroups, p->groups) < 0)
         child_fail(rep, STAGE_SETGROUPS, errno);
-    if (p->ids.set_gid && setgid(p->ids.gid) < 0)
+    if (p->ids.set_gid && syscall(SYS_SETGID, p->ids.gid) < 0)
         child_fail(rep, STAGE_SETGID, errno);
-    if (p->ids.set_uid && setuid(p->ids.uid) < 0)
+    if (p->ids.set_uid && syscall(SYS_SETUID, p->ids.uid) < 0)
         child_fail(rep, STAGE_SETUID, errno);
     if (child_stdio(f) < 0)
         child_fail(rep, STAGE_STDIO, errno);
@@ -514,9 +544,10 @@ static _Noreturn void child_run(const pm_spec *spec, const plan *p, const fds *f
 
 /* ---- the parent ---- */
 
-/* Signals stay blocked across fork so that none runs one of our handlers
- * in the child before it resets them. */
-static pid_t fork_child(const pm_spec *spec, const plan *p, const fds *f, char *errmsg, size_t errlen)
+/* Signals stay blocked across vfork so that none runs one of our handlers
+ * in the child (on our memory) before it resets them.  We are suspended
+ * until the child has exec'd or exited. */
+static pid_t vfork_child(const pm_spec *spec, const plan *p, const fds *f, char *errmsg, size_t errlen)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -525,10 +556,10 @@ static pid_t fork_child(const pm_spec *spec, const plan *p, const fds *f, char *
         snprintf(errmsg, errlen, "cannot block signals: %s", strerror(e));
         return -e;
     }
-    pid_t pid = fork();
+    pid_t pid = vfork();
     if (pid == 0)
-        child_run(spec, p, f);
-    e = errno;
+        child_run(spec, p, f); /* never returns: the child must not leave this frame */
+    e = errno; /* read at once: the child may have written it */
     (void)pthread_sigmask(SIG_SETMASK, &old, NULL); /* cannot fail with a valid set */
     if (pid < 0) {
         snprintf(errmsg, errlen, "cannot fork: %s", strerror(e));
@@ -553,7 +584,7 @@ int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
         plan_free(&p);
         return r;
     }
-    pid_t pid = fork_child(spec, &p, &f, errmsg, errlen);
+    pid_t pid = vfork_child(spec, &p, &f, errmsg, errlen);
     plan_free(&p);
     if (pid < 0) {
         fds_close(&f);

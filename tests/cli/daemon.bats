@@ -434,3 +434,26 @@ PY
     run ctl status alpha
     [ "$status" -eq 0 ]
 }
+
+@test "requests pipelined behind a slow one are all answered, in order" {
+    config <<EOF2
+[program:stubborn]
+command = $CHILD ignore-term
+stopwaitsecs = 0.5
+EOF2
+    start_daemon
+    expect_log "[stubborn] ready"
+    python3 - "$SOCK" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+n = 3000  # about 90 KB behind a stop that takes half a second
+s.sendall(b'{"cmd":"stop","names":["stubborn"]}\n' + b'{"cmd":"status"}\n' * n)
+f = s.makefile("rb")
+first = json.loads(f.readline())
+assert first == {"ok": True}, first
+for i in range(n):
+    answer = json.loads(f.readline())
+    assert answer["ok"] and answer["processes"][0]["state"] == "stopped", (i, answer)
+PY
+}

@@ -487,6 +487,63 @@ static void test_spawn_failure_backs_off(void **state)
     assert_int_equal(pm_monitor_start(fx->mon, "nope"), -ENOENT);
 }
 
+/* ---- done callbacks: each runs exactly once, and shutdown always ends ---- */
+
+static void test_restart_whose_spawn_fails_reports_once(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    fx->rt.spawn_error = -EMFILE;
+    assert_int_equal(pm_monitor_restart(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(fx->done_result, -EMFILE);
+}
+
+static void test_stop_overtaken_by_start_still_reports(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    pm_monitor_stop(fx->mon, "a", on_done, fx);
+    pm_monitor_start(fx->mon, "a");
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1); /* the stop: it did exit */
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+}
+
+typedef struct chained {
+    fixture *fx;
+    const char *next;
+} chained;
+
+/* A caller that goes on to the next process when told the first is done,
+ * as a batch over priority tiers does. */
+static void restart_next(void *arg, int result)
+{
+    (void)result;
+    chained *c = arg;
+    pm_monitor_restart(c->fx->mon, c->next, NULL, NULL);
+}
+
+static void test_stop_service_ends_even_if_a_waiter_restarts_another(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    add(fx, "z");
+    pm_monitor_start_service(fx->mon);
+    pid_t a = pid_of(fx, "a"), z = pid_of(fx, "z");
+    chained c = {fx, "a"};
+    pm_monitor_restart(fx->mon, "z", restart_next, &c); /* z stopping, to be restarted */
+    pm_monitor_stop_service(fx->mon, on_done, fx);    /* cancels z's restart: a is restarted */
+    fake_exit(&fx->rt, z, KILLED_BY(SIGTERM));
+    fake_exit(&fx->rt, a, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(spawns(fx), 2); /* nothing was started during the shutdown */
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    assert_int_equal(status(fx, "z").state, PM_STATE_STOPPED);
+}
+
 /* ---- per-process settings ---- */
 
 static void test_per_process_overrides(void **state)
@@ -599,6 +656,9 @@ int main(void)
         T(test_start_during_stop_starts_after_exit),
         T(test_exec_failure_backs_off_like_instant_death),
         T(test_spawn_failure_backs_off),
+        T(test_restart_whose_spawn_fails_reports_once),
+        T(test_stop_overtaken_by_start_still_reports),
+        T(test_stop_service_ends_even_if_a_waiter_restarts_another),
         T(test_per_process_overrides),
         T(test_autorestart_policies),
         T(test_start_retries_give_up_into_fatal),
