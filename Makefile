@@ -31,7 +31,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
 
-.PHONY: all deps run check test unit cli bench clean
+.PHONY: all deps run check test unit cli bench clean fuzz fuzz-smoke
 all: $(BUILD)/procmon
 
 deps:
@@ -78,3 +78,67 @@ bench: deps $(BUILD)/procmon
 
 clean:
 	rm -rf build
+
+# ---- Fuzzing with libFuzzer (clang; Debian: clang, libclang-rt-dev) ----
+# `make fuzz` runs each target for FUZZ_SECONDS (default 60), one after the
+# other; `make fuzz-smoke` runs them all at once for 5 s, as `make check`
+# does first.  Each starts from a temporary copy of fuzz/corpus/<target>, so
+# the repository's corpus stays as it is; a crashing input is written to
+# build/fuzz/crash-* (run build/fuzz/fuzz_<target> FILE to replay it).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := build/fuzz
+FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -Wall -Wextra
+FUZZ_TARGETS := config lines shellwords
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_SRC_config     := src/config.c src/envlist.c src/parse.c src/shellwords.c src/spec.c
+FUZZ_SRC_lines      := src/lines.c
+FUZZ_SRC_shellwords := src/shellwords.c src/envlist.c src/spec.c
+
+$(FUZZ_DIR):
+	mkdir -p $@
+
+$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_SRC_config) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_config) $(PKG_LIBS) -lm
+
+$(FUZZ_DIR)/fuzz_lines: fuzz/fuzz_lines.c $(FUZZ_SRC_lines) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_lines)
+
+$(FUZZ_DIR)/fuzz_shellwords: fuzz/fuzz_shellwords.c $(FUZZ_SRC_shellwords) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_shellwords)
+
+# fuzz_run SECONDS PARALLEL: runs every target, its output in
+# build/fuzz/fuzz_<target>.log (shown as it goes unless PARALLEL, and its
+# end shown on failure).
+define fuzz_run
+	@set -u; fail=0; pids=""; tmps=""; \
+	for t in $(FUZZ_TARGETS); do \
+	    tmp=$$(mktemp -d) && cp fuzz/corpus/$$t/* "$$tmp"/ && tmps="$$tmps $$tmp" || exit 1; \
+	    echo "== fuzz_$$t: $(1) s"; \
+	    run="$(FUZZ_DIR)/fuzz_$$t -max_total_time=$(1) -timeout=10 -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/ $$tmp"; \
+	    if [ "$(2)" = 1 ]; then \
+	        $$run >$(FUZZ_DIR)/fuzz_$$t.log 2>&1 & pids="$$pids $$!:$$t"; \
+	    else \
+	        $$run 2>&1 | tee $(FUZZ_DIR)/fuzz_$$t.log | grep -E '^#[0-9]+.*(pulse|DONE)|ERROR|SUMMARY'; \
+	        grep -q '^Done [0-9]* runs' $(FUZZ_DIR)/fuzz_$$t.log || { echo "== fuzz_$$t FAILED:"; tail -n 60 $(FUZZ_DIR)/fuzz_$$t.log; fail=1; }; \
+	    fi; \
+	done; \
+	for p in $$pids; do \
+	    t=$${p#*:}; \
+	    if wait $${p%%:*}; then echo "== fuzz_$$t: $$(grep '^Done' $(FUZZ_DIR)/fuzz_$$t.log)"; \
+	    else echo "== fuzz_$$t FAILED:"; tail -n 60 $(FUZZ_DIR)/fuzz_$$t.log; fail=1; fi; \
+	done; \
+	rm -rf $$tmps; \
+	exit $$fail
+endef
+
+fuzz: deps
+	$(MAKE) $(FUZZ_BIN)
+	$(call fuzz_run,$(FUZZ_SECONDS),0)
+
+fuzz-smoke: deps
+	$(MAKE) $(FUZZ_BIN)
+	$(call fuzz_run,5,1)
+
+check: fuzz-smoke

@@ -189,13 +189,14 @@ __attribute__((format(printf, 5, 6)))
 static void fail_value(loader *ld, const section *sec, const entry *e, const char *value,
                        const char *fmt, ...)
 {
-    char reason[512], buf[256];
+    char reason[512], buf[256], rbuf[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
+    /* the reason may quote part of the value (an expansion's name) */
     fail(ld, e->line, "bad value for %s in [%s]: '%s' (%s)", e->written, sec->header,
-         shown(value, buf, sizeof buf), reason);
+         shown(value, buf, sizeof buf), shown(reason, rbuf, sizeof rbuf));
 }
 
 __attribute__((format(printf, 3, 4)))
