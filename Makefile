@@ -92,9 +92,9 @@ FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -Wall -Wextra
 FUZZ_TARGETS := config lines shellwords
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_SRC_config     := src/config.c src/envlist.c src/parse.c src/shellwords.c src/spec.c
+FUZZ_SRC_config     := src/config.c src/envlist.c src/parse.c src/shellwords.c src/spec.c src/strbuild.c
 FUZZ_SRC_lines      := src/lines.c
-FUZZ_SRC_shellwords := src/shellwords.c src/envlist.c src/spec.c
+FUZZ_SRC_shellwords := src/shellwords.c src/envlist.c src/spec.c src/strbuild.c
 
 $(FUZZ_DIR):
 	mkdir -p $@

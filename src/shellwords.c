@@ -7,50 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "strbuild.h"
 
-typedef struct word {
-    char *buf;
-    size_t len, cap;
-} word;
-
-typedef struct wordlist {
-    char **v;
-    size_t n, cap;
-} wordlist;
-
-static int word_add(word *w, char c)
+static int word_add(pm_strbuf *w, char c)
 {
-    if (w->len + 2 > w->cap) {
-        size_t cap = w->cap ? w->cap * 2 : 32;
-        char *buf = realloc(w->buf, cap);
-        if (!buf)
-            return -ENOMEM;
-        w->buf = buf;
-        w->cap = cap;
-    }
-    w->buf[w->len++] = c;
-    w->buf[w->len] = '\0';
-    return 0;
-}
-
-/* Moves the word into the list (an empty word too: it came from quotes). */
-static int list_add(wordlist *l, word *w)
-{
-    if (l->n + 2 > l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -ENOMEM;
-        l->v = v;
-        l->cap = cap;
-    }
-    if (!w->buf && !(w->buf = strdup("")))
-        return -ENOMEM;
-    l->v[l->n++] = w->buf;
-    l->v[l->n] = NULL;
-    *w = (word){0};
-    return 0;
+    return pm_strbuf_add(w, &c, 1);
 }
 
 static bool is_blank(char c)
@@ -66,7 +27,7 @@ static int fail(char *err, size_t errlen, const char *reason)
 
 /* The double-quoted part starting after the opening quote at *pp; leaves
  * *pp on the closing quote. */
-static int double_quoted(const char **pp, word *w, char *err, size_t errlen)
+static int double_quoted(const char **pp, pm_strbuf *w, char *err, size_t errlen)
 {
     const char *p = *pp;
     for (;; p++) {
@@ -86,13 +47,13 @@ static int double_quoted(const char **pp, word *w, char *err, size_t errlen)
     return 0;
 }
 
-static int split(const char *text, wordlist *list, word *w, char *err, size_t errlen)
+static int split(const char *text, pm_strvec *list, pm_strbuf *w, char *err, size_t errlen)
 {
     bool in_word = false;
     for (const char *p = text; *p; p++) {
         int r = 0;
         if (is_blank(*p)) {
-            if (in_word && (r = list_add(list, w)) < 0)
+            if (in_word && (r = pm_strvec_take(list, w)) < 0)
                 return r;
             in_word = false;
             continue;
@@ -122,24 +83,14 @@ static int split(const char *text, wordlist *list, word *w, char *err, size_t er
             return r;
         in_word = true;
     }
-    return in_word ? list_add(list, w) : 0;
+    return in_word ? pm_strvec_take(list, w) : 0;
 }
 
 int pm_shellwords_split(const char *text, char ***out, char *err, size_t errlen)
 {
-    wordlist list = {0};
-    word w = {0};
-    *out = NULL;
+    pm_strvec list = {0};
+    pm_strbuf w = {0};
     int r = split(text, &list, &w, err, errlen);
     free(w.buf);
-    if (r == 0 && !list.v && !(list.v = calloc(1, sizeof *list.v)))
-        r = -ENOMEM;
-    if (r < 0) {
-        pm_strv_free(list.v);
-        if (r == -ENOMEM)
-            snprintf(err, errlen, "out of memory");
-        return r;
-    }
-    *out = list.v;
-    return 0;
+    return pm_strvec_finish(&list, r, out, err, errlen);
 }
