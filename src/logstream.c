@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define LOG_BUF_SIZE (64 * 1024)
+#define LOG_BUF_SIZE (256 * 1024) /* fewer, larger writes under heavy output */
 #define TIME_BUF 48 /* a timestamp, even with a year past 9999 */
 #define JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
 
@@ -21,10 +21,11 @@ struct pm_logstream {
     char *path;          /* NULL: standard output */
     pm_log_format fmt;
     bool failing;        /* a write failed and was reported; none succeeded since */
-    bool have_sec;       /* sec_text holds the formatted time of `sec` */
+    bool have_now;       /* now_text holds the time of this batch of lines */
+    bool have_sec;       /* now_text starts with the formatted time of `sec` */
     time_t sec;
     size_t sec_len;
-    char sec_text[TIME_BUF];
+    char now_text[TIME_BUF];
     size_t len;          /* bytes waiting in buf */
     char buf[LOG_BUF_SIZE];
 };
@@ -63,23 +64,29 @@ size_t pm_log_format_time(char *buf, size_t len, const struct timespec *ts)
     return n + 5;
 }
 
-/* The current time into out (TIME_BUF bytes, not NUL-terminated); gmtime
- * only runs when the second has changed. */
+/* The current time, formatted, into out (TIME_BUF bytes, not
+ * NUL-terminated).  The clock is read and formatted once per batch, i.e.
+ * until the next flush: lines that arrive together share their time (per
+ * line, reading and formatting it cost a quarter of the daemon's time under
+ * heavy output); gmtime only runs when the second has changed. */
 static size_t log_time(pm_logstream *log, char *out)
 {
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
-        ts = (struct timespec){0};
-    if (!log->have_sec || ts.tv_sec != log->sec) {
-        size_t n = format_seconds(log->sec_text, sizeof log->sec_text, ts.tv_sec);
-        if (n == 0) /* out of gmtime's range: still one parseable line */
-            n = (size_t)snprintf(log->sec_text, sizeof log->sec_text, "0000-00-00T00:00:00");
-        log->sec_len = n;
-        log->sec = ts.tv_sec;
-        log->have_sec = true;
+    if (!log->have_now) {
+        struct timespec ts;
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0)
+            ts = (struct timespec){0};
+        if (!log->have_sec || ts.tv_sec != log->sec) {
+            size_t n = format_seconds(log->now_text, TIME_BUF - 5, ts.tv_sec);
+            if (n == 0) /* out of gmtime's range: still one parseable line */
+                n = (size_t)snprintf(log->now_text, TIME_BUF - 5, "0000-00-00T00:00:00");
+            log->sec_len = n;
+            log->sec = ts.tv_sec;
+            log->have_sec = true;
+        }
+        format_millis(log->now_text + log->sec_len, ts.tv_nsec);
+        log->have_now = true;
     }
-    memcpy(out, log->sec_text, log->sec_len);
-    format_millis(out + log->sec_len, ts.tv_nsec);
+    memcpy(out, log->now_text, log->sec_len + 5);
     return log->sec_len + 5;
 }
 
@@ -114,6 +121,7 @@ static void write_all(pm_logstream *log, const char *p, size_t n)
 
 void pm_logstream_flush(pm_logstream *log)
 {
+    log->have_now = false;
     if (log->len == 0)
         return;
     write_all(log, log->buf, log->len);

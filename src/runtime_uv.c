@@ -6,6 +6,7 @@
 #include "spawn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,11 @@
 #include <uv.h>
 
 #define READ_CHUNK (64 * 1024)
+/* A pipe that fills the read buffer belongs to a heavy writer: it is grown
+ * once to this size, so the writer blocks and wakes us 16 times less often.
+ * Only then, since the kernel counts every pipe's size against the user's
+ * pipe-user-pages-soft (a user over it gets tiny new pipes). */
+#define HEAVY_PIPE_SIZE (1024 * 1024)
 #define DRAIN_LIMIT (1024 * 1024) /* what is read at exit before reporting it */
 
 typedef struct uv_runtime uv_runtime;
@@ -26,6 +32,7 @@ typedef struct child_stream {
     pm_lines lines;
     pm_stream which;
     bool open;
+    bool grown;           /* HEAVY_PIPE_SIZE tried */
 } child_stream;
 
 struct child {
@@ -199,10 +206,21 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(c->rt->readbuf, sizeof c->rt->readbuf);
 }
 
+/* Best effort: refused (EPERM over the user's limit), the pipe keeps its size. */
+static void grow_pipe(child_stream *s)
+{
+    uv_os_fd_t fd;
+    s->grown = true;
+    if (uv_fileno((uv_handle_t *)&s->pipe, &fd) == 0)
+        (void)fcntl(fd, F_SETPIPE_SZ, HEAVY_PIPE_SIZE);
+}
+
 static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     child *c = h->data;
     child_stream *s = (uv_pipe_t *)h == &c->out.pipe ? &c->out : &c->err;
+    if (nread == READ_CHUNK && !s->grown)
+        grow_pipe(s);
     if (nread > 0)
         stream_feed(s, buf->base, (size_t)nread);
     else if (nread < 0) /* EOF, or an error that ends the stream just the same */
