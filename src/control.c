@@ -61,6 +61,25 @@ static void write_done(uv_write_t *w, int status)
 
 static const char out_of_memory[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
 
+/* Queues one answer line: text (n bytes, without the newline) and '\n'. */
+static void conn_send_text(conn *c, const char *text, size_t n)
+{
+    if (c->closing)
+        return;
+    write_req *w = malloc(sizeof *w + n + 1);
+    if (!w) {
+        conn_close(c);
+        return;
+    }
+    memcpy(w->data, text, n);
+    w->data[n] = '\n';
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(n + 1));
+    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, write_done) < 0) {
+        free(w);
+        conn_close(c);
+    }
+}
+
 static void conn_send(conn *c, json_t *obj)
 {
     char *text = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
@@ -74,21 +93,8 @@ static void conn_send(conn *c, json_t *obj)
         (void)uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
         return;
     }
-    size_t n = strlen(text);
-    write_req *w = malloc(sizeof *w + n + 1);
-    if (!w) {
-        free(text);
-        conn_close(c);
-        return;
-    }
-    memcpy(w->data, text, n);
-    w->data[n] = '\n';
+    conn_send_text(c, text, strlen(text));
     free(text);
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(n + 1));
-    if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, write_done) < 0) {
-        free(w);
-        conn_close(c);
-    }
 }
 
 static json_t *error_answer(const char *fmt, va_list ap)
@@ -153,6 +159,13 @@ void pm_request_answer(pm_request *req, json_t *answer)
         conn_send(req->conn, answer);
     else
         json_decref(answer);
+    request_finish(req);
+}
+
+void pm_request_answer_text(pm_request *req, const char *text, size_t len)
+{
+    if (req->conn)
+        conn_send_text(req->conn, text, len);
     request_finish(req);
 }
 

@@ -32,6 +32,8 @@ void pm_control_close(pm_control *ctl);
 /* Sends the answer (the reference is taken) and finishes the request.  If
  * the client has gone meanwhile, the answer is dropped. */
 void pm_request_answer(pm_request *req, json_t *answer);
+/* The same with an answer already encoded (one JSON object, no newline). */
+void pm_request_answer_text(pm_request *req, const char *text, size_t len);
 /* Sends {"ok":false,"error":"..."} and finishes the request. */
 void pm_request_fail(pm_request *req, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Sends the answer and keeps the connection as a follower of `name`'s

@@ -40,8 +40,10 @@ static void on_event(void *arg, const pm_event *ev)
     pm_daemon *d = arg;
     if (ev->type == PM_EVENT_FORGET) {
         pm_procdata *pd = ev->user_data;
-        if (pd)
+        if (pd) {
             pm_ring_free(pd->ring);
+            pm_status_text_free(&pd->status);
+        }
         free(pd);
         return;
     }

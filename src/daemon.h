@@ -8,6 +8,7 @@
 #include "logstream.h"
 #include "procmon.h"
 #include "ring.h"
+#include "statusjson.h"
 
 typedef struct pm_daemon_settings {
     pm_options opts;
@@ -23,6 +24,7 @@ typedef struct pm_daemon_settings {
 typedef struct pm_procdata {
     pm_ring *ring;    /* recent output for `tail`, made at the first line */
     bool from_config; /* reload manages it; `add`ed ones it leaves alone */
+    pm_status_text status; /* its fixed part of the status answer */
 } pm_procdata;
 
 typedef struct pm_daemon {

@@ -75,32 +75,6 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, bool requir
 
 /* ---- status ---- */
 
-static json_t *json_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *status_json(const pm_status *st)
-{
-    json_t *argv = json_array();
-    for (char **a = st->spec->argv; argv && *a; a++)
-        json_array_append_new(argv, json_string(*a)); /* NULL for non-UTF-8: skipped */
-    bool up = st->state == PM_STATE_RUNNING || st->state == PM_STATE_STOPPING;
-    return json_pack("{ss ss so so sI so so so so so so so}",
-                     "name", st->name,
-                     "state", pm_state_name(st->state),
-                     "pid", up ? json_integer(st->pid) : json_null(),
-                     "uptime", up ? json_real(st->uptime) : json_null(),
-                     "restarts", (json_int_t)st->restarts,
-                     "exit_status", st->exit_status >= 0 ? json_integer(st->exit_status) : json_null(),
-                     "exit_signal", st->exit_signal > 0 ? json_integer(st->exit_signal) : json_null(),
-                     "restart_in", st->restart_in >= 0 ? json_real(st->restart_in) : json_null(),
-                     "argv", argv ? argv : json_array(),
-                     "cwd", json_or_null(st->spec->cwd),
-                     "user", json_or_null(st->spec->user),
-                     "group", json_or_null(st->spec->group));
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -112,18 +86,25 @@ static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
     if (resolve_names(d, req, msg, false, &l) < 0)
         return;
     qsort(l.names, l.count, sizeof *l.names, by_name);
-    json_t *list = json_array();
-    for (size_t i = 0; list && i < l.count; i++) {
+    static const char head[] = "{\"ok\":true,\"processes\":[";
+    pm_strbuf b = {0};
+    int r = pm_strbuf_add(&b, head, sizeof head - 1);
+    for (size_t i = 0, shown = 0; r == 0 && i < l.count; i++) {
         pm_status st;
-        if (pm_monitor_status(d->mon, l.names[i], &st) == 0)
-            json_array_append_new(list, status_json(&st));
+        if (pm_monitor_status(d->mon, l.names[i], &st) < 0)
+            continue;
+        pm_procdata fallback = {0}, *pd = st.user_data ? st.user_data : &fallback;
+        r = shown++ > 0 ? pm_strbuf_add(&b, ",", 1) : 0;
+        r = r ? r : pm_status_json_append(&b, &st, &pd->status);
+        pm_status_text_free(&fallback.status);
     }
+    r = r ? r : pm_strbuf_add(&b, "]}", 2);
     free(l.names);
-    if (!list) {
+    if (r < 0)
         pm_request_fail(req, "out of memory");
-        return;
-    }
-    pm_request_answer(req, json_pack("{sbso}", "ok", 1, "processes", list));
+    else
+        pm_request_answer_text(req, b.buf, b.len);
+    free(b.buf);
 }
 
 /* ---- operations that finish later, by priority tiers ----
