@@ -21,7 +21,7 @@ struct pm_logstream {
     char *path;          /* NULL: standard output */
     pm_log_format fmt;
     bool failing;        /* a write failed and was reported; none succeeded since */
-    bool have_now;       /* now_text holds the time of this batch of lines */
+    bool have_now;       /* now_text holds the time of this batch of output */
     bool have_sec;       /* now_text starts with the formatted time of `sec` */
     time_t sec;
     size_t sec_len;
@@ -65,10 +65,11 @@ size_t pm_log_format_time(char *buf, size_t len, const struct timespec *ts)
 }
 
 /* The current time, formatted, into out (TIME_BUF bytes, not
- * NUL-terminated).  The clock is read and formatted once per batch, i.e.
- * until the next flush: lines that arrive together share their time (per
- * line, reading and formatting it cost a quarter of the daemon's time under
- * heavy output); gmtime only runs when the second has changed. */
+ * NUL-terminated).  Output lines that arrive together share one reading of
+ * the clock (per line, reading and formatting it cost a quarter of the
+ * daemon's time under heavy output): it is read again after each flush and
+ * for every supervisor event, so a long loop iteration (a thousand spawns)
+ * still shows how long it took.  gmtime only runs when the second changes. */
 static size_t log_time(pm_logstream *log, char *out)
 {
     if (!log->have_now) {
@@ -643,6 +644,8 @@ void pm_logstream_event(pm_logstream *log, const pm_event *ev)
 {
     if ((unsigned)ev->type >= PM_EVENT_FORGET)
         return;
+    if (ev->type != PM_EVENT_OUTPUT)
+        log->have_now = false;
     if (log->fmt == PM_LOG_JSON)
         json_event(log, ev);
     else
@@ -653,6 +656,7 @@ void pm_logstream_message(pm_logstream *log, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    log->have_now = false;
     if (log->fmt == PM_LOG_TEXT) {
         text_vline(log, fmt, ap);
         va_end(ap);

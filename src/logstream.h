@@ -2,8 +2,9 @@
  * event as one line, in text or JSON, on standard output or in a file.
  *
  * Output is buffered and written by pm_logstream_flush(), or earlier when
- * the buffer fills.  Lines logged between two flushes carry the same time,
- * read from the clock once.  A write that fails drops its data: the failure is
+ * the buffer fills.  Output lines logged together (between two flushes,
+ * with no supervisor event between them) carry one reading of the clock.
+ * A write that fails drops its data: the failure is
  * reported once on stderr, and again only after a write has succeeded.
  */
 #ifndef PM_LOGSTREAM_H
