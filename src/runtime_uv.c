@@ -42,9 +42,7 @@ struct child {
     void *arg;            /* NULL once the monitor has forgotten it */
     const pm_spec *spec;  /* the monitor's copy; only read while arg is set */
     child_stream out, err;
-    uv_poll_t report;
-    int report_fd;        /* -1 once closed */
-    bool report_open;
+    char *exec_failure;   /* why it could not exec: told at its reaping */
     bool reaped;
     int open_handles;
     struct child *next_in_bucket;
@@ -275,56 +273,6 @@ static int stream_open(child *c, child_stream *s, pm_stream which, int fd)
     return 0;
 }
 
-/* ---- the failure report of a child between fork and exec ---- */
-
-static void report_close(child *c)
-{
-    if (!c->report_open)
-        return;
-    c->report_open = false;
-    uv_poll_stop(&c->report);
-    uv_close((uv_handle_t *)&c->report, handle_closed);
-    close(c->report_fd);
-    c->report_fd = -1;
-}
-
-static void report_read(child *c)
-{
-    char msg[512];
-    int r = c->arg ? pm_spawn_read_report(c->report_fd, c->spec, msg, sizeof msg) : 0;
-    if (r == -EAGAIN)
-        return;
-    if (r == 1)
-        c->cbs->exec_failed(c->arg, msg);
-    report_close(c);
-}
-
-static void report_ready(uv_poll_t *h, int status, int events)
-{
-    (void)status;
-    (void)events;
-    report_read(h->data);
-}
-
-static int report_open(child *c, int fd)
-{
-    c->report_fd = fd;
-    int r = uv_poll_init(c->rt->loop, &c->report, fd);
-    if (r < 0) {
-        close(fd);
-        c->report_fd = -1;
-        return r;
-    }
-    c->report.data = c;
-    c->open_handles++;
-    c->report_open = true;
-    if ((r = uv_poll_start(&c->report, UV_READABLE | UV_DISCONNECT, report_ready)) < 0) {
-        report_close(c);
-        return r;
-    }
-    return 0;
-}
-
 /* ---- children ---- */
 
 static void child_release(child *c)
@@ -338,6 +286,7 @@ static void child_release(child *c)
         c->next->prev = c->prev;
     pm_lines_free(&c->out.lines);
     pm_lines_free(&c->err.lines);
+    free(c->exec_failure);
     free(c);
     rt_maybe_free(rt);
 }
@@ -345,9 +294,8 @@ static void child_release(child *c)
 static void child_reaped(child *c, int wait_status)
 {
     /* The child is gone: what it wrote and reported is all there is. */
-    if (c->report_open)
-        report_read(c);
-    report_close(c);
+    if (c->exec_failure && c->arg)
+        c->cbs->exec_failed(c->arg, c->exec_failure);
     stream_drain(&c->out, c->rt->readbuf, sizeof c->rt->readbuf);
     stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
     c->reaped = true;
@@ -390,17 +338,18 @@ static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *c
         free(c);
         return r;
     }
-    *c = (child){.rt = rt, .pid = s.pid, .cbs = cbs, .arg = arg, .spec = spec, .report_fd = -1};
+    *c = (child){.rt = rt, .pid = s.pid, .cbs = cbs, .arg = arg, .spec = spec};
+    if (s.exec_failed && !(c->exec_failure = strdup(errmsg)))
+        c->exec_failure = strdup("cannot execute: out of memory");
     c->next = rt->all;
     if (rt->all)
         rt->all->prev = c;
     rt->all = c;
     table_put(rt, c);
-    /* A handle that cannot be set up loses that output or report, not the
-     * child: it is supervised all the same. */
+    /* A handle that cannot be set up loses that output, not the child: it
+     * is supervised all the same. */
     (void)stream_open(c, &c->out, PM_STDOUT, s.stdout_fd);
     (void)stream_open(c, &c->err, PM_STDERR, s.stderr_fd);
-    (void)report_open(c, s.report_fd);
     *pid = s.pid;
     return 0;
 
@@ -455,7 +404,6 @@ static void rt_free(pm_runtime *base)
         bool idle = c->open_handles == 0;
         stream_close(&c->out);
         stream_close(&c->err);
-        report_close(c);
         if (idle)
             child_release(c);
     }

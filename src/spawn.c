@@ -12,8 +12,10 @@
  * stack frames (and errno, which lands in our thread's TLS), and never calls
  * libc functions that keep state in userspace (glibc's setuid and friends
  * broadcast to all of *our* threads).  The child reports a failure as a
- * fixed {stage, errno} record on a close-on-exec pipe and the parent turns
- * it into a sentence; EOF on that pipe means the exec succeeded. */
+ * fixed {stage, errno} record on a close-on-exec pipe, which the parent
+ * reads as soon as vfork returns: the exec or the child's exit closes the
+ * pipe within moments, so the answer is known before pm_spawn returns and
+ * no descriptor is left to watch. */
 #include "spawn.h"
 
 #include <errno.h>
@@ -451,7 +453,7 @@ static int fds_open(fds *f, char *errmsg, size_t errlen)
     }
     int r;
     if ((r = pipe_open(f->out)) < 0 || (r = pipe_open(f->err)) < 0 ||
-        (r = pipe_open(f->report)) < 0) {
+        (r = pipe2(f->report, O_CLOEXEC) < 0 ? -errno : 0) < 0) {
         snprintf(errmsg, errlen, "cannot create a pipe: %s", strerror(-r));
         fds_close(f);
         return r;
@@ -568,34 +570,6 @@ static pid_t vfork_child(const pm_spec *spec, const plan *p, const fds *f, char 
     return pid;
 }
 
-int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
-{
-    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1, .report_fd = -1};
-    if (!spec->argv || !spec->argv[0]) {
-        snprintf(errmsg, errlen, "no command to run");
-        return -EINVAL;
-    }
-    plan p;
-    int r = plan_build(spec, &p, errmsg, errlen);
-    if (r < 0)
-        return r;
-    fds f;
-    if ((r = fds_open(&f, errmsg, errlen)) < 0) {
-        plan_free(&p);
-        return r;
-    }
-    pid_t pid = vfork_child(spec, &p, &f, errmsg, errlen);
-    plan_free(&p);
-    if (pid < 0) {
-        fds_close(&f);
-        return pid;
-    }
-    *out = (pm_spawned){pid, f.out[0], f.err[0], f.report[0]};
-    f.out[0] = f.err[0] = f.report[0] = -1;
-    fds_close(&f); /* the child's ends: EOF then comes when the child is done */
-    return 0;
-}
-
 /* ---- turning a report into a sentence ---- */
 
 static void describe_exec(const pm_spec *spec, int err, char *msg, size_t msglen)
@@ -665,20 +639,51 @@ static void describe(const pm_spec *spec, const report *rep, char *msg, size_t m
     }
 }
 
-int pm_spawn_read_report(int report_fd, const pm_spec *spec, char *msg, size_t msglen)
+/* Waits for the child's report: false once its exec has closed the pipe,
+ * true with the sentence in msg if it failed before. */
+static bool read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
 {
     report rep;
     ssize_t n;
     do
-        n = read(report_fd, &rep, sizeof rep);
+        n = read(fd, &rep, sizeof rep);
     while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
     if (n == 0)
-        return 0;
+        return false;
     /* The child writes one record smaller than PIPE_BUF: all or nothing. */
-    if ((size_t)n != sizeof rep)
-        return -EIO;
-    describe(spec, &rep, msg, msglen);
-    return 1;
+    if (n == (ssize_t)sizeof rep)
+        describe(spec, &rep, msg, msglen);
+    else
+        snprintf(msg, msglen, "cannot read the child's report: %s", strerror(n < 0 ? errno : EIO));
+    return true;
+}
+
+int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
+{
+    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1};
+    if (!spec->argv || !spec->argv[0]) {
+        snprintf(errmsg, errlen, "no command to run");
+        return -EINVAL;
+    }
+    plan p;
+    int r = plan_build(spec, &p, errmsg, errlen);
+    if (r < 0)
+        return r;
+    fds f;
+    if ((r = fds_open(&f, errmsg, errlen)) < 0) {
+        plan_free(&p);
+        return r;
+    }
+    pid_t pid = vfork_child(spec, &p, &f, errmsg, errlen);
+    plan_free(&p);
+    if (pid < 0) {
+        fds_close(&f);
+        return pid;
+    }
+    close_fd(&f.report[1]); /* else the read below would wait for ourselves */
+    bool failed = read_report(f.report[0], spec, errmsg, errlen);
+    *out = (pm_spawned){pid, f.out[0], f.err[0], failed};
+    f.out[0] = f.err[0] = -1;
+    fds_close(&f); /* the child's ends: EOF then comes when the child is done */
+    return 0;
 }

@@ -1,9 +1,10 @@
 /* Creating one child process: its own session and process group, user,
  * groups, directory, umask, environment and stdio pipes, with any failure
- * between fork and exec reported back through a close-on-exec pipe. */
+ * between fork and exec known before pm_spawn returns. */
 #ifndef PM_SPAWN_H
 #define PM_SPAWN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -12,22 +13,20 @@
 typedef struct pm_spawned {
     pid_t pid;
     int stdout_fd, stderr_fd; /* read ends of the child's stdout/stderr pipes: O_CLOEXEC|O_NONBLOCK */
-    int report_fd;            /* read end of the failure-report pipe: O_CLOEXEC|O_NONBLOCK */
+    bool exec_failed;         /* the child could not exec and has exited (127) */
 } pm_spawned;
 
 /* Forks and execs spec->argv.  Returns 0, or a negative errno with a
  * one-line reason in errmsg (e.g. "unknown user 'bob'", "cannot fork:
  * Resource temporarily unavailable") and nothing left open or running.
  * -EINVAL for a spec that cannot work (no argv, unknown user or group,
- * an env entry without '='). */
+ * an env entry without '=').
+ *
+ * A child that fails between fork and exec still counts as started (it is
+ * to be reaped like any other): then out->exec_failed is set and errmsg
+ * says why ("cannot execute /usr/bin/nope: No such file or directory",
+ * "cannot change directory to /x: ...", "cannot set user to bob (uid 1000):
+ * Operation not permitted", ...). */
 int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen);
-
-/* Reads what the child reported on report_fd.  Returns 1 with a message
- * when the child failed between fork and exec ("cannot execute /usr/bin/nope:
- * No such file or directory", "cannot change directory to /x: ...", "cannot
- * set user to bob (uid 1000): Operation not permitted", ...), 0 when the exec
- * succeeded (EOF, nothing written), -EAGAIN when neither is known yet, or
- * another negative errno when the read fails.  Does not close the fd. */
-int pm_spawn_read_report(int report_fd, const pm_spec *spec, char *msg, size_t msglen);
 
 #endif

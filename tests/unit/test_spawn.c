@@ -30,7 +30,7 @@
 typedef struct result {
     char out[OUT_SIZE], err[OUT_SIZE];
     size_t out_len, err_len;
-    int report;       /* pm_spawn_read_report: 1 failed before exec, 0 exec'd */
+    bool exec_failed; /* pm_spawn's verdict: failed before exec */
     char message[512];
     int status;       /* from waitpid */
 } result;
@@ -72,21 +72,6 @@ static void drain(int *fd, char *buf, size_t *len)
     }
 }
 
-/* Waits until the report says whether the exec happened. */
-static int await_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
-{
-    long end = now_ms() + DEADLINE_MS;
-    for (;;) {
-        int r = pm_spawn_read_report(fd, spec, msg, msglen);
-        if (r != -EAGAIN)
-            return r;
-        long left = end - now_ms();
-        assert_true(left > 0);
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        assert_true(poll(&p, 1, (int)left) >= 0 || errno == EINTR);
-    }
-}
-
 /* Reaps pid within the deadline; else SIGKILLs its group, so that a
  * failing test does not hang or leave a child behind. */
 static int reap(pid_t pid)
@@ -105,8 +90,8 @@ static int reap(pid_t pid)
     return status;
 }
 
-/* Collects output until both pipes are at EOF, then the report, then reaps. */
-static void finish(const pm_spec *spec, pm_spawned *s, result *res)
+/* Collects output until both pipes are at EOF, then reaps. */
+static void finish(pm_spawned *s, result *res)
 {
     long end = now_ms() + DEADLINE_MS;
     while (s->stdout_fd >= 0 || s->stderr_fd >= 0) {
@@ -120,8 +105,7 @@ static void finish(const pm_spec *spec, pm_spawned *s, result *res)
         if (s->stderr_fd >= 0)
             drain(&s->stderr_fd, res->err, &res->err_len);
     }
-    res->report = await_report(s->report_fd, spec, res->message, sizeof res->message);
-    close(s->report_fd);
+    res->exec_failed = s->exec_failed;
     res->status = reap(s->pid);
 }
 
@@ -130,11 +114,10 @@ static result *run(const pm_spec *spec)
     result *res = calloc(1, sizeof *res);
     assert_non_null(res);
     pm_spawned s;
-    char errmsg[256] = "";
-    int r = pm_spawn(spec, &s, errmsg, sizeof errmsg);
+    int r = pm_spawn(spec, &s, res->message, sizeof res->message);
     if (r < 0)
-        fail_msg("pm_spawn: %d %s", r, errmsg);
-    finish(spec, &s, res);
+        fail_msg("pm_spawn: %d %s", r, res->message);
+    finish(&s, res);
     return res;
 }
 
@@ -142,7 +125,7 @@ static result *run(const pm_spec *spec)
 static void assert_spawn_fails(const pm_spec *spec, const char *message)
 {
     result *res = run(spec);
-    assert_int_equal(res->report, 1);
+    assert_true(res->exec_failed);
     assert_string_equal(res->message, message);
     assert_true(WIFEXITED(res->status));
     assert_int_equal(WEXITSTATUS(res->status), 127);
@@ -154,7 +137,7 @@ static void assert_spawn_fails(const pm_spec *spec, const char *message)
 static void assert_output(const pm_spec *spec, const char *out)
 {
     result *res = run(spec);
-    assert_int_equal(res->report, 0);
+    assert_false(res->exec_failed);
     assert_string_equal(res->out, out);
     assert_true(WIFEXITED(res->status));
     assert_int_equal(WEXITSTATUS(res->status), 0);
@@ -217,13 +200,25 @@ static void test_output_on_right_fds(void **state)
     char *argv[] = {"/bin/sh", "-c", "echo out; echo err >&2", NULL};
     pm_spec spec = spec_for(argv);
     result *res = run(&spec);
-    assert_int_equal(res->report, 0);
+    assert_false(res->exec_failed);
     assert_string_equal(res->out, "out\n");
     assert_string_equal(res->err, "err\n");
     assert_true(WIFEXITED(res->status) && WEXITSTATUS(res->status) == 0);
     free(res);
 }
 
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    int n = 0;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* The parent keeps two descriptors per child, the output pipes, and no other. */
 static void test_parent_fds_flags(void **state)
 {
     (void)state;
@@ -231,16 +226,18 @@ static void test_parent_fds_flags(void **state)
     pm_spec spec = spec_for(argv);
     pm_spawned s;
     char errmsg[256];
+    int before = open_fds();
     assert_int_equal(pm_spawn(&spec, &s, errmsg, sizeof errmsg), 0);
-    int fds[] = {s.stdout_fd, s.stderr_fd, s.report_fd};
-    for (int i = 0; i < 3; i++) {
+    assert_int_equal(open_fds(), before + 2);
+    int fds[] = {s.stdout_fd, s.stderr_fd};
+    for (int i = 0; i < 2; i++) {
         assert_true(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
         assert_true(fcntl(fds[i], F_GETFL) & O_NONBLOCK);
     }
     result *res = calloc(1, sizeof *res);
     assert_non_null(res);
-    finish(&spec, &s, res);
-    assert_int_equal(res->report, 0);
+    finish(&s, res);
+    assert_false(res->exec_failed);
     free(res);
 }
 
@@ -357,7 +354,7 @@ static void test_env_addition(void **state)
     pm_spec spec = spec_for(argv);
     spec.env = env;
     result *res = run(&spec);
-    assert_int_equal(res->report, 0);
+    assert_false(res->exec_failed);
     assert_int_equal(env_count(res, "PM_TEST_ADDED=1"), 1);
     assert_int_equal(env_count(res, "PM_TEST_INHERITED=yes"), 1);
     free(res);
@@ -373,7 +370,7 @@ static void test_env_override(void **state)
     pm_spec spec = spec_for(argv);
     spec.env = env;
     result *res = run(&spec);
-    assert_int_equal(res->report, 0);
+    assert_false(res->exec_failed);
     assert_int_equal(env_count(res, "PM_TEST_VAR=override"), 1);
     assert_int_equal(env_count(res, "PM_TEST_VAR=inherited"), 0);
     assert_int_equal(env_count(res, "PM_TEST_VAR=first"), 0);
@@ -475,8 +472,7 @@ static pm_spawned start_sleeper(pm_spec *spec, char **argv)
     pm_spawned s;
     char errmsg[256];
     assert_int_equal(pm_spawn(spec, &s, errmsg, sizeof errmsg), 0);
-    char msg[512];
-    assert_int_equal(await_report(s.report_fd, spec, msg, sizeof msg), 0);
+    assert_false(s.exec_failed);
     return s;
 }
 
@@ -489,7 +485,6 @@ static void stop_sleeper(pm_spawned *s)
     assert_int_equal(WTERMSIG(status), SIGTERM);
     close(s->stdout_fd);
     close(s->stderr_fd);
-    close(s->report_fd);
 }
 
 static void test_own_process_group(void **state)
@@ -519,7 +514,7 @@ static void test_no_extra_fds(void **state)
     char *argv[] = {"/bin/ls", "-ln", "/proc/self/fd/", NULL};
     pm_spec spec = spec_for(argv);
     result *res = run(&spec);
-    assert_int_equal(res->report, 0);
+    assert_false(res->exec_failed);
     const char *want[3] = {"/dev/null", "pipe:", "pipe:"};
     int stdio = 0, extra = 0;
     for (char *line = strtok(res->out, "\n"); line; line = strtok(NULL, "\n")) {
@@ -786,11 +781,10 @@ static void test_setuid_denied(void **state)
         for (int i = 0; i < 2; i++) {
             spec.group = i ? "nogroup" : NULL; /* nobody's own group: setgid works */
             pm_spawned s;
-            char msg[512], errmsg[256];
-            if (pm_spawn(&spec, &s, errmsg, sizeof errmsg) < 0)
+            char msg[512];
+            if (pm_spawn(&spec, &s, msg, sizeof msg) < 0)
                 _exit(3);
-            struct pollfd p = {.fd = s.report_fd, .events = POLLIN};
-            if (poll(&p, 1, DEADLINE_MS) != 1 || pm_spawn_read_report(s.report_fd, &spec, msg, sizeof msg) != 1)
+            if (!s.exec_failed)
                 _exit(4);
             if (waitpid(s.pid, NULL, 0) != s.pid)
                 _exit(5);
