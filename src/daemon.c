@@ -3,13 +3,16 @@
 #include "daemon.h"
 
 #include "parse.h"
+#include "recover.h"
 #include "spec.h"
+#include "statefile.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +53,8 @@ static void on_event(void *arg, const pm_event *ev)
     pm_logstream_event(d->log, ev);
     if (ev->type == PM_EVENT_OUTPUT)
         keep_output(d, ev);
+    else if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
+        d->state_dirty = true;
 }
 
 int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config)
@@ -141,9 +146,54 @@ static int watch_signals(pm_daemon *d)
 
 /* ---- the loop ---- */
 
-static void flush_log(uv_prepare_t *h)
+/* ---- the state file ---- */
+
+typedef struct state_list {
+    pm_state_entry *entries;
+    size_t n;
+} state_list;
+
+static void collect_running(void *arg, const pm_status *st)
+{
+    state_list *l = arg;
+    pm_procdata *pd = st->user_data;
+    if (st->pid <= 0)
+        return;
+    unsigned long long start = 0;
+    if (pd) {
+        if (pd->state_pid != st->pid) {
+            pd->state_pid = st->pid;
+            pd->state_start = pm_proc_starttime(st->pid);
+        }
+        start = pd->state_start;
+    }
+    l->entries[l->n++] = (pm_state_entry){st->pid, start, (char *)st->name};
+}
+
+/* Once per loop iteration at most, and only after a start or an exit. */
+static void write_state(pm_daemon *d)
+{
+    d->state_dirty = false;
+    state_list l = {calloc(pm_monitor_count(d->mon) + 1, sizeof *l.entries), 0};
+    int r = -ENOMEM;
+    if (l.entries) {
+        pm_monitor_foreach(d->mon, collect_running, &l);
+        r = pm_state_write(d->settings->state_path, l.entries, l.n);
+        free(l.entries);
+    }
+    if (r < 0 && !d->state_failing)
+        pm_logstream_message(d->log, "cannot write the state file %s: %s", d->settings->state_path,
+                             strerror(-r));
+    d->state_failing = r < 0;
+}
+
+/* ---- the loop ---- */
+
+static void before_poll(uv_prepare_t *h)
 {
     pm_daemon *d = h->data;
+    if (d->state_dirty && d->settings->state_path)
+        write_state(d);
     pm_logstream_flush(d->log);
 }
 
@@ -177,13 +227,18 @@ static int daemon_setup(pm_daemon *d)
     }
     uv_prepare_init(&d->loop, &d->flusher);
     d->flusher.data = d;
-    uv_prepare_start(&d->flusher, flush_log);
+    uv_prepare_start(&d->flusher, before_poll);
     if (s->socket_path &&
         (r = pm_control_listen(&d->loop, s->socket_path, pm_daemon_handle_request, d, &d->ctl, err,
                                sizeof err)) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         return r;
     }
+    /* Orphaned grandchildren come to us to be reaped, not to init. */
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+        pm_logstream_message(d->log, "cannot become a child subreaper: %s", strerror(errno));
+    if (s->state_path)
+        pm_recover(s->state_path, s, d->log);
     if ((r = pm_runtime_uv_new(&d->loop, &d->rt)) < 0 ||
         (r = pm_monitor_new(d->rt, &s->opts, &d->mon)) < 0) {
         fprintf(stderr, "procmon: cannot set up the supervisor: %s\n", strerror(-r));
@@ -231,6 +286,10 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);
+    /* A clean end leaves nothing running: nothing for a successor to stop. */
+    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
+        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
+                             strerror(errno));
     pm_logstream_close(d.log);
     return r < 0 ? 1 : 0;
 }

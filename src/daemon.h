@@ -16,6 +16,7 @@ typedef struct pm_daemon_settings {
     const char *log_file;      /* NULL: standard output */
     pm_log_format log_format;
     const char *config_path;   /* NULL: nothing to reload */
+    const char *state_path;    /* NULL: no state file (statefile.h) */
     const pm_program *programs;
     size_t nprograms;
 } pm_daemon_settings;
@@ -25,6 +26,8 @@ typedef struct pm_procdata {
     pm_ring *ring;    /* recent output for `tail`, made at the first line */
     bool from_config; /* reload manages it; `add`ed ones it leaves alone */
     pm_status_text status; /* its fixed part of the status answer */
+    pid_t state_pid;             /* the pid whose start time is known: */
+    unsigned long long state_start;
 } pm_procdata;
 
 typedef struct pm_daemon {
@@ -37,6 +40,8 @@ typedef struct pm_daemon {
     uv_signal_t signals[4];
     size_t nsignals;
     uv_prepare_t flusher;
+    bool state_dirty;   /* a process started or ended since the state file was written */
+    bool state_failing; /* writing it failed, and was logged */
     bool stopping;
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;

@@ -239,7 +239,7 @@ static int run_with_config(run_args *args)
         fprintf(stderr, "procmon: warning: %s\n", cfg.warnings[i]);
     merge_config(args, &cfg);
     int status = 2, r;
-    char socket_path[PATH_MAX];
+    char socket_path[PATH_MAX], state_path[PATH_MAX + 8];
     if (args->opts.min_restart_delay > args->opts.max_restart_delay) {
         fprintf(stderr, "procmon: min_restart_delay is greater than max_restart_delay\n");
     } else if ((r = pm_socket_path(args->socket_path, cfg.socket, socket_path, sizeof socket_path)) < 0) {
@@ -248,12 +248,14 @@ static int run_with_config(run_args *args)
         fprintf(stderr, "procmon: %s\n", err);
         status = 1;
     } else {
+        snprintf(state_path, sizeof state_path, "%s.state", socket_path);
         pm_daemon_settings settings = {
             .opts = args->opts,
             .socket_path = socket_path,
             .log_file = args->log_file,
             .log_format = args->log_format,
             .config_path = args->config_path,
+            .state_path = state_path,
             .programs = cfg.programs,
             .nprograms = cfg.nprograms,
         };
@@ -268,10 +270,17 @@ static int run_with_config(run_args *args)
 static int run_one(run_args *args)
 {
     const char *socket_path = args->socket_path ? args->socket_path : getenv("PROCMON_SOCKET");
+    bool have_socket = socket_path && *socket_path;
+    char state_path[PATH_MAX + 8];
+    if (have_socket && snprintf(state_path, sizeof state_path, "%s.state", socket_path) >= (int)sizeof state_path) {
+        fprintf(stderr, "procmon: the control socket's path is too long\n");
+        return 2;
+    }
     pm_program program = {.name = (char *)args->name, .spec = args->spec};
     pm_daemon_settings settings = {
         .opts = args->opts,
-        .socket_path = socket_path && *socket_path ? socket_path : NULL,
+        .socket_path = have_socket ? socket_path : NULL,
+        .state_path = have_socket ? state_path : NULL,
         .log_file = args->log_file,
         .log_format = args->log_format,
         .programs = &program,
