@@ -90,23 +90,19 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -Wall -Wextra
-FUZZ_TARGETS := config lines shellwords
+FUZZ_TARGETS := config lines shellwords request
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_SRC_config     := src/config.c src/envlist.c src/parse.c src/shellwords.c src/spec.c src/strbuild.c
 FUZZ_SRC_lines      := src/lines.c
 FUZZ_SRC_shellwords := src/shellwords.c src/envlist.c src/spec.c src/strbuild.c
+FUZZ_SRC_request    := src/request_decode.c src/parse.c
 
 $(FUZZ_DIR):
 	mkdir -p $@
 
-$(FUZZ_DIR)/fuzz_config: fuzz/fuzz_config.c $(FUZZ_SRC_config) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_config) $(PKG_LIBS) -lm
-
-$(FUZZ_DIR)/fuzz_lines: fuzz/fuzz_lines.c $(FUZZ_SRC_lines) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_lines)
-
-$(FUZZ_DIR)/fuzz_shellwords: fuzz/fuzz_shellwords.c $(FUZZ_SRC_shellwords) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_shellwords)
+.SECONDEXPANSION:
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm
 
 # fuzz_run SECONDS PARALLEL: runs every target, its output in
 # build/fuzz/fuzz_<target>.log (shown as it goes unless PARALLEL, and its

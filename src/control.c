@@ -221,13 +221,14 @@ static void conn_process(conn *c)
             break;
         *nl = '\0';
         size_t used = (size_t)(nl - c->buf) + 1;
-        json_error_t jerr;
-        json_t *msg = json_loads(c->buf, JSON_REJECT_DUPLICATES, &jerr);
+        char err[512];
+        pm_cmd cmd;
+        json_t *msg;
+        int r = pm_request_decode(c->buf, used - 1, &cmd, &msg, err, sizeof err);
         memmove(c->buf, c->buf + used, c->len - used);
         c->len -= used;
-        if (!msg || !json_is_object(msg)) {
-            conn_fail(c, "malformed request: %s", msg ? "not a JSON object" : jerr.text);
-            json_decref(msg);
+        if (r < 0) {
+            conn_fail(c, "%s", err);
             continue;
         }
         pm_request *req = malloc(sizeof *req);
@@ -238,7 +239,7 @@ static void conn_process(conn *c)
         }
         req->conn = c;
         c->pending = req;
-        c->ctl->handler(c->ctl->arg, req, msg);
+        c->ctl->handler(c->ctl->arg, req, cmd, msg);
         /* Requests behind this one wait in the socket, not in our memory. */
         if (c->pending && !c->closing)
             conn_read(c, false);

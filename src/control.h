@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <uv.h>
 
+#include "request_decode.h"
+
 #define PM_CONTROL_MAX_REQUEST (64 * 1024)
 #define PM_CONTROL_MAX_BACKLOG (1024 * 1024) /* bytes queued to a follower */
 
@@ -19,7 +21,7 @@ typedef struct pm_request pm_request;
 /* Called for each well-formed request (a JSON object); must answer it once
  * with pm_request_answer, now or later.  The connection reads no further
  * request until then. */
-typedef void (*pm_request_handler)(void *arg, pm_request *req, json_t *msg);
+typedef void (*pm_request_handler)(void *arg, pm_request *req, pm_cmd cmd, json_t *msg);
 
 /* Listens on path (mode 0600).  A socket file nobody answers on is replaced;
  * one a live procmon answers on is -EADDRINUSE.  Errors come with one line

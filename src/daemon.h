@@ -58,7 +58,7 @@ void pm_daemon_reload(pm_daemon *d, pm_request *req);
 void pm_daemon_shutdown(pm_daemon *d, pm_request *req);
 
 /* requests.c: answers one control request. */
-void pm_daemon_handle_request(void *daemon, pm_request *req, json_t *msg);
+void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t *msg);
 /* {"stream":"stdout","line":"..."} for tail and its followers. */
 json_t *pm_tail_line_json(int stream, const char *data, size_t len);
 

@@ -58,7 +58,26 @@ const char *pm_name_problem(const char *name)
     if (!*name)
         return "the name is empty";
     for (const char *p = name; *p; p++)
-        if (isspace((unsigned char)*p) || *p == ':' || *p == '/')
-            return "blanks, ':' and '/' are not allowed";
+        if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p) || *p == ':' || *p == '/')
+            return "blanks, control characters, ':' and '/' are not allowed";
     return NULL;
+}
+
+const char *pm_printable(const char *text, char *buf, unsigned len)
+{
+    unsigned n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && n + 5 < len; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            n += (unsigned)snprintf(buf + n, len - n, "\\x%02X", *p);
+        else
+            buf[n++] = (char)*p;
+        if (p[1] && n + 5 >= len) { /* cut: not inside a UTF-8 sequence */
+            while (n > 0 && ((unsigned char)buf[n - 1] & 0xC0) == 0x80)
+                n--;
+            if (n > 0 && (unsigned char)buf[n - 1] >= 0xC0)
+                n--;
+        }
+    }
+    buf[n] = '\0';
+    return buf;
 }

@@ -22,29 +22,16 @@ static void collect_name(void *arg, const pm_status *st)
     l->names[l->count++] = (char *)st->name;
 }
 
-/* The request's "names", with "all" for every process; every name must
- * exist.  0, or -1 after answering req with the error. */
-static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, bool required, name_list *out)
+/* The request's "names" (decoded: an array of strings), with "all" or
+ * none for every process; every name must exist.  0, or -1 after answering
+ * req with the error. */
+static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *out)
 {
     json_t *names = json_object_get(msg, "names");
     size_t n = json_array_size(names);
-    if (names && !json_is_array(names)) {
-        pm_request_fail(req, "\"names\" must be an array of strings");
-        return -1;
-    }
-    if (n == 0 && required) {
-        pm_request_fail(req, "no process named");
-        return -1;
-    }
     bool all = n == 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *name = json_string_value(json_array_get(names, i));
-        if (!name) {
-            pm_request_fail(req, "\"names\" must be an array of strings");
-            return -1;
-        }
-        all |= strcmp(name, "all") == 0;
-    }
+    for (size_t i = 0; i < n; i++)
+        all |= strcmp(json_string_value(json_array_get(names, i)), "all") == 0;
     size_t cap = all ? pm_monitor_count(d->mon) : n;
     out->names = calloc(cap ? cap : 1, sizeof *out->names);
     out->count = 0;
@@ -60,7 +47,8 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, bool requir
         const char *name = json_string_value(json_array_get(names, i));
         pm_status st;
         if (pm_monitor_status(d->mon, name, &st) < 0) {
-            pm_request_fail(req, "no such process: %s", name);
+            char shown[256];
+            pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
             free(out->names);
             return -1;
         }
@@ -83,7 +71,7 @@ static int by_name(const void *a, const void *b)
 static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
 {
     name_list l;
-    if (resolve_names(d, req, msg, false, &l) < 0)
+    if (resolve_names(d, req, msg, &l) < 0)
         return;
     qsort(l.names, l.count, sizeof *l.names, by_name);
     static const char head[] = "{\"ok\":true,\"processes\":[";
@@ -226,7 +214,7 @@ static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *wh
                       bool stopping)
 {
     name_list l;
-    if (resolve_names(d, req, msg, true, &l) < 0)
+    if (resolve_names(d, req, msg, &l) < 0)
         return;
     size_t n = l.count;
     batch_entry *entries = calloc(n ? n : 1, sizeof *entries);
@@ -257,14 +245,9 @@ static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *wh
 
 static void handle_signal(pm_daemon *d, pm_request *req, json_t *msg)
 {
-    const char *text = json_string_value(json_object_get(msg, "signal"));
-    int sig = text ? pm_parse_signal(text) : 0;
-    if (!sig) {
-        pm_request_fail(req, "unknown signal: %s", text ? text : "(none)");
-        return;
-    }
+    int sig = pm_parse_signal(json_string_value(json_object_get(msg, "signal")));
     name_list l;
-    if (resolve_names(d, req, msg, true, &l) < 0)
+    if (resolve_names(d, req, msg, &l) < 0)
         return;
     const char *failed = NULL;
     int error = 0;
@@ -284,64 +267,46 @@ static void handle_signal(pm_daemon *d, pm_request *req, json_t *msg)
     free(l.names);
 }
 
-/* A NULL-terminated copy of a JSON array of strings; NULL if it is not one. */
-static char **strv_from_json(json_t *arr, bool *bad)
+/* A NULL-terminated copy of a JSON array of strings; NULL without memory. */
+static char **strv_from_json(json_t *arr, bool *nomem)
 {
     size_t n = json_array_size(arr);
     char **v = calloc(n + 1, sizeof *v);
-    if (!v) {
-        *bad = true;
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *s = json_string_value(json_array_get(arr, i));
-        if (!s || !(v[i] = strdup(s))) {
+    for (size_t i = 0; v && i < n; i++) {
+        if (!(v[i] = strdup(json_string_value(json_array_get(arr, i))))) {
             pm_strv_free(v);
-            *bad = true;
-            return NULL;
+            v = NULL;
         }
     }
+    *nomem |= !v;
     return v;
 }
 
 static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
 {
     const char *name = json_string_value(json_object_get(msg, "name"));
-    json_t *argv = json_object_get(msg, "argv"), *env = json_object_get(msg, "env");
-    if (!name || !json_is_array(argv) || json_array_size(argv) == 0 || (env && !json_is_array(env))) {
-        pm_request_fail(req, "add needs a name and a command");
-        return;
-    }
-    const char *problem = pm_name_problem(name);
-    if (problem) {
-        pm_request_fail(req, "bad process name '%s': %s", name, problem);
-        return;
-    }
+    json_t *env = json_object_get(msg, "env");
     pm_spec spec;
     pm_spec_init(&spec);
-    bool bad = false;
-    spec.argv = strv_from_json(argv, &bad);
-    spec.env = env ? strv_from_json(env, &bad) : NULL;
+    bool nomem = false;
+    spec.argv = strv_from_json(json_object_get(msg, "argv"), &nomem);
+    spec.env = env ? strv_from_json(env, &nomem) : NULL;
     spec.user = (char *)json_string_value(json_object_get(msg, "user"));
     spec.group = (char *)json_string_value(json_object_get(msg, "group"));
     spec.cwd = (char *)json_string_value(json_object_get(msg, "cwd"));
     spec.clear_env = json_is_true(json_object_get(msg, "clear_env"));
-    for (char **e = spec.env; !bad && e && *e; e++)
-        bad = !strchr(*e, '=') || **e == '=';
     char err[256];
-    if (!bad && pm_spec_check(&spec, err, sizeof err) < 0) {
+    if (!nomem && pm_spec_check(&spec, err, sizeof err) < 0) {
         pm_strv_free(spec.argv);
         pm_strv_free(spec.env);
         pm_request_fail(req, "cannot add %s: %s", name, err);
         return;
     }
-    int r = bad ? -EINVAL : pm_daemon_add(d, name, &spec, false);
+    int r = nomem ? -ENOMEM : pm_daemon_add(d, name, &spec, false);
     pm_strv_free(spec.argv);
     pm_strv_free(spec.env);
     if (r == -EEXIST)
         pm_request_fail(req, "process already exists: %s", name);
-    else if (r == -EINVAL)
-        pm_request_fail(req, "add: the command and environment must be strings (KEY=VALUE)");
     else if (r < 0)
         pm_request_fail(req, "cannot add %s: %s", name, strerror(-r));
     else
@@ -373,12 +338,9 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
     json_t *lines = json_object_get(msg, "lines");
     json_int_t n = lines ? json_integer_value(lines) : 10;
     pm_status st;
-    if (!name || (lines && !json_is_integer(lines)) || n < 0) {
-        pm_request_fail(req, "tail needs a name and a number of lines");
-        return;
-    }
     if (pm_monitor_status(d->mon, name, &st) < 0) {
-        pm_request_fail(req, "no such process: %s", name);
+        char shown[256];
+        pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
         return;
     }
     json_t *out = json_array();
@@ -392,36 +354,43 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
         pm_request_answer(req, answer);
 }
 
-void pm_daemon_handle_request(void *daemon, pm_request *req, json_t *msg)
+void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t *msg)
 {
     pm_daemon *d = daemon;
-    const char *cmd = json_string_value(json_object_get(msg, "cmd"));
-    if (!cmd) {
-        pm_request_fail(req, "malformed request: no \"cmd\"");
-    } else if (d->stopping && strcmp(cmd, "status") != 0 && strcmp(cmd, "shutdown") != 0 &&
-               strcmp(cmd, "tail") != 0) {
+    if (d->stopping && cmd != PM_CMD_STATUS && cmd != PM_CMD_SHUTDOWN && cmd != PM_CMD_TAIL) {
         pm_request_fail(req, "procmon is shutting down");
-    } else if (strcmp(cmd, "status") == 0) {
+        return;
+    }
+    switch (cmd) {
+    case PM_CMD_STATUS:
         handle_status(d, req, msg);
-    } else if (strcmp(cmd, "start") == 0) {
+        break;
+    case PM_CMD_START:
         run_batch(d, req, msg, "start", start_op, false);
-    } else if (strcmp(cmd, "stop") == 0) {
+        break;
+    case PM_CMD_STOP:
         run_batch(d, req, msg, "stop", pm_monitor_stop, true);
-    } else if (strcmp(cmd, "restart") == 0) {
+        break;
+    case PM_CMD_RESTART:
         run_batch(d, req, msg, "restart", pm_monitor_restart, false);
-    } else if (strcmp(cmd, "remove") == 0) {
+        break;
+    case PM_CMD_REMOVE:
         run_batch(d, req, msg, "remove", pm_monitor_remove, true);
-    } else if (strcmp(cmd, "signal") == 0) {
+        break;
+    case PM_CMD_SIGNAL:
         handle_signal(d, req, msg);
-    } else if (strcmp(cmd, "add") == 0) {
+        break;
+    case PM_CMD_ADD:
         handle_add(d, req, msg);
-    } else if (strcmp(cmd, "tail") == 0) {
+        break;
+    case PM_CMD_TAIL:
         handle_tail(d, req, msg);
-    } else if (strcmp(cmd, "reload") == 0) {
+        break;
+    case PM_CMD_RELOAD:
         pm_daemon_reload(d, req);
-    } else if (strcmp(cmd, "shutdown") == 0) {
+        break;
+    case PM_CMD_SHUTDOWN:
         pm_daemon_shutdown(d, req);
-    } else {
-        pm_request_fail(req, "unknown command: %s", cmd);
+        break;
     }
 }

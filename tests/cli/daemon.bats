@@ -90,7 +90,7 @@ for p in ps:
     [ "$status" -eq 1 ]
     run ctl add "a b" -- "$CHILD" sleep
     [ "$status" -eq 1 ]
-    [ "$output" = "procmon: bad process name 'a b': blanks, ':' and '/' are not allowed" ]
+    [ "$output" = "procmon: bad process name 'a b': blanks, control characters, ':' and '/' are not allowed" ]
     local pid
     pid=$(pid_of gamma)
     run ctl remove gamma
@@ -332,6 +332,13 @@ r = ask(b'{"cmd":"status","names":' + b'"x"' * 100000 + b"\n")
 assert r["ok"] is False, r
 r = ask(b"x" * (200 * 1024))
 assert r["ok"] is False and "too long" in r["error"], r
+# Control characters from the request never reach an error raw: one line.
+r = ask(b'{"cmd":"status","names":["a\\nb"]}\n')
+assert r == {"ok": False, "error": "no such process: a\\x0Ab"}, r
+r = ask(b'{"cmd":"sig\\nnal"}\n')
+assert r == {"ok": False, "error": "unknown command: sig\\x0Anal"}, r
+r = ask(b'{"cmd":"status",\n')
+assert r["ok"] is False and "\n" not in r["error"], r
 r = ask(b'{"cmd":"status"}\n')
 assert r["ok"] is True and len(r["processes"]) == 2, r
 PY

@@ -525,11 +525,11 @@ static void test_errors(void **state)
     assert_error(f, "[program:web]\ncommand=x\n\n[program:]\ncommand=y\n", ":4: empty program name in [program:]");
     assert_error(f, "[program:  ]\ncommand=y\n", ":1: empty program name in [program:  ]");
     assert_error(f, "[program:a b]\ncommand=y\n",
-                 ":1: bad program name 'a b' in [program:a b]: blanks, ':' and '/' are not allowed");
+                 ":1: bad program name 'a b' in [program:a b]: blanks, control characters, ':' and '/' are not allowed");
     assert_error(f, "[program:a:b]\ncommand=y\n",
-                 ":1: bad program name 'a:b' in [program:a:b]: blanks, ':' and '/' are not allowed");
+                 ":1: bad program name 'a:b' in [program:a:b]: blanks, control characters, ':' and '/' are not allowed");
     assert_error(f, "[program:a/b]\ncommand=y\n",
-                 ":1: bad program name 'a/b' in [program:a/b]: blanks, ':' and '/' are not allowed");
+                 ":1: bad program name 'a/b' in [program:a/b]: blanks, control characters, ':' and '/' are not allowed");
     assert_error(f, "command = x\n[program:a]\ncommand=y\n", ":1: 'command' is outside any section");
     assert_error(f, "[program:a]\ncommand=x\njust some words\n",
                  ":3: expected 'key = value', '[section]' or a comment");
@@ -853,7 +853,7 @@ static void test_numprocs(void **state)
     assert_error(f, "[program:w]\ncommand=x\nprocess_name=%(ENV_PROCMON_TEST_EMPTY)s\n",
                  ":3: bad value for process_name in [program:w]: '' (the name is empty)");
     assert_error(f, "[program:w]\ncommand=x\nprocess_name=a b\n",
-                 ":3: bad value for process_name in [program:w]: 'a b' (blanks, ':' and '/' are not allowed)");
+                 ":3: bad value for process_name in [program:w]: 'a b' (blanks, control characters, ':' and '/' are not allowed)");
 }
 
 /* ---- Expansions ---- */
