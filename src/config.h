@@ -5,13 +5,32 @@
 #ifndef PM_CONFIG_H
 #define PM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "procmon.h"
 
+/* Where one of a program's output streams goes (contract §6). */
+typedef enum {
+    PM_OUT_LOG,  /* the log stream of §3: no *_logfile key */
+    PM_OUT_NONE, /* NONE: dropped */
+    PM_OUT_FILE, /* a file, AUTO already resolved under childlogdir */
+    PM_OUT_FD,   /* one of procmon's descriptors: /dev/stdout 1, /dev/stderr 2, /dev/fd/N */
+} pm_output_kind;
+
+typedef struct pm_output {
+    pm_output_kind kind;
+    char *path;         /* PM_OUT_FILE */
+    int fd;             /* PM_OUT_FD */
+    long long maxbytes; /* rotate beyond this size; 0: never */
+    int backups;        /* rotated files kept: x.log.1 ... x.log.N */
+} pm_output;
+
 typedef struct pm_program {
-    char *name;   /* final name: process_name expanded, e.g. "worker_00" */
+    char *name;   /* final name: "group:name" in a [group:x], else process_name expanded */
     pm_spec spec; /* owned: freed by pm_config_free (pm_spec_free) */
+    pm_output out, err; /* err unused when redirect_stderr */
+    bool redirect_stderr;
     char *file;   /* where its section starts, for messages */
     int line;
 } pm_program;
