@@ -1293,7 +1293,7 @@ static void loader_free(loader *ld)
 
 static void config_init(pm_config *cfg)
 {
-    *cfg = (pm_config){.log_format = -1};
+    *cfg = (pm_config){.log_format = -1, .log_maxbytes = -1, .log_backups = -1};
     pm_options_init(&cfg->opts);
 }
 
@@ -1349,5 +1349,6 @@ void pm_config_free(pm_config *cfg)
     free(cfg->warnings);
     free(cfg->socket);
     free(cfg->log_file);
+    free(cfg->childlogdir);
     config_init(cfg);
 }
