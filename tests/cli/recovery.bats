@@ -11,9 +11,15 @@ count_running() {
     done
     echo "$n"
 }
-running_count_is() { local want=$1; shift; [ "$(count_running "$@")" -eq "$want" ]; }
 gone() { [ ! -e "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 really_gone() { [ ! -e "/proc/$1" ]; }
+
+one_sleeper() {
+    config <<EOF2
+[program:calm]
+command = $CHILD sleep
+EOF2
+}
 
 three_programs() {
     config <<EOF2
@@ -60,10 +66,7 @@ EOF2
     stranger=$!
     # Its pid, with a start time that is not its own.
     printf 'procmon-state 1\n%d 1 calm\n' "$stranger" > "$TMP/procmon.sock.state"
-    config <<EOF2
-[program:calm]
-command = $CHILD sleep
-EOF2
+    one_sleeper
     start_daemon
     expect_log "[calm] ready"
     kill -0 "$stranger"
@@ -73,10 +76,7 @@ EOF2
 }
 
 @test "a clean shutdown removes the state file" {
-    config <<EOF2
-[program:calm]
-command = $CHILD sleep
-EOF2
+    one_sleeper
     start_daemon
     expect_log "[calm] ready"
     [ -f "$SOCK.state" ]
