@@ -1058,6 +1058,12 @@ static const command commands[] = {
      "Re-reads the config file: new programs are added and started, removed\n"
      "ones stopped and forgotten, changed ones restarted.  Prints one line a\n"
      "change ('web: added').  An invalid file changes nothing (exit 1).\n"},
+    {"reopen", cmd_reload_shutdown,
+     "usage: procmon [-s PATH] reopen\n"
+     "\n"
+     "Reopens procmon's log file and every program's output file (as SIGUSR2\n"
+     "does), for log rotation by renaming: see examples/logrotate.conf.\n"
+     "Exit status 1 when a file cannot be reopened (the old one stays in use).\n"},
     {"shutdown", cmd_reload_shutdown,
      "usage: procmon [-s PATH] shutdown\n"
      "\n"

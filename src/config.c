@@ -3,9 +3,14 @@
  * Two passes.  The first reads the file with inih, checks every section and
  * key name and keeps each section's values as text (a repeated section adds
  * to the first, a repeated key replaces its value: the later wins, as with
- * supervisord's configparser in non-strict mode).  The second expands
- * %(name)s in every value and turns the values into options and specs,
- * once for each process of a numprocs program.
+ * supervisord's configparser in non-strict mode).  Once a file is read, the
+ * files its [include] names are read the same way (read_source), as
+ * supervisord reads them after the main file; each value remembers its file
+ * and line for messages, and its file's folder for %(here)s.  The second
+ * pass applies [supervisord] (its environment is seen by everything else),
+ * then [procmon], then each program: it expands %(name)s in every value and
+ * turns the values into options and specs, once for each process of a
+ * numprocs program and once for each [group:x] that lists the program.
  *
  * What inih does with the text.  Debian's libinih1 (r55) is built with
  * INI_HANDLER_LINENO=1 and with its settings as run-time variables; we set
@@ -14,13 +19,15 @@
  *   - ';' and '#' also begin an inline comment, but only after whitespace
  *     ("a=b ;c" is "b", "a=b;c" is "b;c"), as supervisord's parser does; a
  *     quoted value is no exception ("command=sh -c 'a ; b'" loses " ; b'");
+ *     where ';' and '#' both occur, configparser's lock-step search decides
+ *     which one begins the comment, so we cut each value from the line
+ *     ourselves (line_value) rather than take inih's;
  *   - `key = value` and `key: value`: the name ends at the first '=' or ':';
  *     the value is stripped of blanks and never unquoted;
  *   - an indented non-blank line after a key continues its value
  *     (configparser's multi-line values); we join the lines with "\n", which
  *     command and environment take as a blank; blank lines in between are
- *     dropped rather than kept as empty lines; inih r55 leaves an inline
- *     comment on a continuation line, so we cut it ourselves;
+ *     dropped rather than kept as empty lines;
  *   - a UTF-8 byte-order mark at the start is skipped;
  *   - lines up to MAX_LINE characters (inih's default, 200, would cut longer
  *     lines into pieces and count each piece as a line).
@@ -44,6 +51,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glob.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -61,28 +70,42 @@
 
 /* ---- What the first pass keeps ---- */
 
-typedef enum { SEC_PROCMON, SEC_PROGRAM, SEC_SUPERVISORD, SEC_IGNORED } sec_kind;
+typedef enum {
+    SEC_PROCMON, SEC_PROGRAM, SEC_SUPERVISORD, SEC_INCLUDE, SEC_GROUP, SEC_IGNORED,
+} sec_kind;
 
 typedef struct entry {
     char *key;     /* lower case */
     char *written; /* as written, for messages */
     char *value;
+    const char *file; /* where it was written (the loader owns the text) */
+    const char *here; /* that file's folder: %(here)s */
     int line;
 } entry;
 
 typedef struct section {
     char *header;  /* between the brackets, as written: "program:web" */
     sec_kind kind;
-    int line;      /* of its first header */
+    const char *file; /* of its first header */
+    int line;
     entry *entries;
     size_t nentries;
     char **warned; /* unsupported keys already warned about */
     size_t nwarned;
-    bool warned_section;
 } section;
 
+/* A file read, and its folder; kept to the end for messages. */
+typedef struct source {
+    char *path;
+    char *here;
+    dev_t dev;
+    ino_t ino;
+    bool reading; /* on the include chain now: including it again is a cycle */
+} source;
+
 typedef struct loader {
-    const char *path;
+    const char *path;  /* the file being read (or the one a message is about) */
+    const char *here;  /* its folder */
     FILE *fp;
     char *raw; /* the line inih is handling, as read */
     size_t rawcap;
@@ -95,40 +118,52 @@ typedef struct loader {
     long last;         /* the entry of cur that a continuation extends; -1: none */
     char **warnings;
     size_t nwarnings;
-    char *here;        /* %(here)s */
+    source **sources;  /* every file read, the main one first */
+    size_t nsources;
     char host[256];    /* %(host_node_name)s */
     char *err;
     size_t errlen;
     bool failed;
 } loader;
 
+/* [supervisord]'s keys that procmon honours (see apply_supervisord). */
+static const char *const supervisord_keys[] = {
+    "logfile", "logfile_maxbytes", "logfile_backups", "childlogdir", "environment", "umask",
+    "minfds", "minprocs", "pidfile", "directory", "user", "identifier", "nodaemon", NULL,
+};
+
+/* [supervisord]'s keys that it knows and procmon does not act on. */
+static const char *const unsupported_supervisord_keys[] = {
+    "loglevel", "silent", "nocleanup", "strip_ansi", NULL,
+};
+
 static const char *const procmon_keys[] = {
     "socket", "log_format", "log_file", "threshold", "kill_time", "min_restart_delay",
-    "max_restart_delay", NULL,
+    "max_restart_delay", "childlogdir", "logfile_maxbytes", "logfile_backups", NULL,
 };
 
 static const char *const program_keys[] = {
     "command", "directory", "user", "group", "umask", "environment", "clear_environment",
     "autostart", "autorestart", "exitcodes", "startsecs", "startretries", "min_restart_delay",
     "max_restart_delay", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "numprocs",
-    "numprocs_start", "process_name", "priority", NULL,
+    "numprocs_start", "process_name", "priority", "stdout_logfile", "stderr_logfile",
+    "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
+    "stdout_logfile_backups", "stderr_logfile_backups", NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
 static const char *const unsupported_program_keys[] = {
-    "redirect_stderr", "serverurl",
-    "stdout_logfile", "stdout_logfile_maxbytes", "stdout_logfile_backups",
+    "serverurl",
     "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
-    "stderr_logfile", "stderr_logfile_maxbytes", "stderr_logfile_backups",
     "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", NULL,
 };
 
 /* supervisord's sections that procmon accepts and ignores, with a warning. */
 static const char *const ignored_sections[] = {
-    "unix_http_server", "inet_http_server", "supervisorctl", "include", NULL,
+    "unix_http_server", "inet_http_server", "supervisorctl", NULL,
 };
 static const char *const ignored_section_prefixes[] = {
-    "rpcinterface:", "group:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
+    "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -141,23 +176,34 @@ static bool in_list(const char *const *list, const char *s)
 
 /* ---- Errors and warnings ---- */
 
-static void failv(loader *ld, int line, const char *fmt, va_list ap)
+static void failv(loader *ld, const char *file, int line, const char *fmt, va_list ap)
 {
     if (ld->failed)
         return;
     ld->failed = true;
-    int n = line > 0 ? snprintf(ld->err, ld->errlen, "%s:%d: ", ld->path, line)
-                     : snprintf(ld->err, ld->errlen, "%s: ", ld->path);
+    int n = line > 0 ? snprintf(ld->err, ld->errlen, "%s:%d: ", file, line)
+                     : snprintf(ld->err, ld->errlen, "%s: ", file);
     if (n >= 0 && (size_t)n < ld->errlen)
         vsnprintf(ld->err + n, ld->errlen - (size_t)n, fmt, ap);
 }
 
+/* An error in the file being read. */
 __attribute__((format(printf, 3, 4)))
 static void fail(loader *ld, int line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    failv(ld, line, fmt, ap);
+    failv(ld, ld->path, line, fmt, ap);
+    va_end(ap);
+}
+
+/* An error at a line of any file read (the second pass). */
+__attribute__((format(printf, 4, 5)))
+static void fail_at(loader *ld, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(ld, file, line, fmt, ap);
     va_end(ap);
 }
 
@@ -195,20 +241,16 @@ static void fail_value(loader *ld, const section *sec, const entry *e, const cha
     vsnprintf(reason, sizeof reason, fmt, ap);
     va_end(ap);
     /* the reason may quote part of the value (an expansion's name) */
-    fail(ld, e->line, "bad value for %s in [%s]: '%s' (%s)", e->written, sec->header,
-         shown(value, buf, sizeof buf), shown(reason, rbuf, sizeof rbuf));
+    fail_at(ld, e->file, e->line, "bad value for %s in [%s]: '%s' (%s)", e->written, sec->header,
+            shown(value, buf, sizeof buf), shown(reason, rbuf, sizeof rbuf));
 }
 
-__attribute__((format(printf, 3, 4)))
-static void warn(loader *ld, int line, const char *fmt, ...)
+static void warnv(loader *ld, const char *file, int line, const char *fmt, va_list ap)
 {
     char *msg, *text = NULL;
-    va_list ap;
-    va_start(ap, fmt);
     if (vasprintf(&msg, fmt, ap) < 0)
         msg = NULL;
-    va_end(ap);
-    if (msg && asprintf(&text, "%s:%d: %s", ld->path, line, msg) < 0)
+    if (msg && asprintf(&text, "%s:%d: %s", file, line, msg) < 0)
         text = NULL;
     free(msg);
     char **w = text ? realloc(ld->warnings, (ld->nwarnings + 1) * sizeof *w) : NULL;
@@ -219,6 +261,25 @@ static void warn(loader *ld, int line, const char *fmt, ...)
     }
     ld->warnings = w;
     ld->warnings[ld->nwarnings++] = text;
+}
+
+/* A warning about the file being read. */
+__attribute__((format(printf, 3, 4)))
+static void warn(loader *ld, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    warnv(ld, ld->path, line, fmt, ap);
+    va_end(ap);
+}
+
+__attribute__((format(printf, 4, 5)))
+static void warn_at(loader *ld, const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    warnv(ld, file, line, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- First pass: the reader and the handler that inih calls ---- */
@@ -263,6 +324,10 @@ static sec_kind kind_of(const char *header, bool *known)
         return SEC_PROGRAM;
     if (strcmp(header, "supervisord") == 0)
         return SEC_SUPERVISORD;
+    if (strcmp(header, "include") == 0)
+        return SEC_INCLUDE;
+    if (strncmp(header, "group:", 6) == 0)
+        return SEC_GROUP;
     if (in_list(ignored_sections, header))
         return SEC_IGNORED;
     for (const char *const *p = ignored_section_prefixes; *p; p++)
@@ -272,10 +337,11 @@ static sec_kind kind_of(const char *header, bool *known)
     return SEC_IGNORED;
 }
 
-/* "program:NAME" -> NAME without surrounding blanks, as supervisord takes it. */
+/* "program:NAME" or "group:NAME" -> NAME without surrounding blanks, as
+ * supervisord takes it. */
 static char *program_name_of(const section *sec)
 {
-    const char *s = skip_blanks(sec->header + 8);
+    const char *s = skip_blanks(strchr(sec->header, ':') + 1);
     size_t n = strlen(s);
     while (n && isspace((unsigned char)s[n - 1]))
         n--;
@@ -304,16 +370,17 @@ static void begin_section(loader *ld, const char *name, size_t len)
         free(header);
         return;
     }
-    if (kind == SEC_PROGRAM) {
+    if (kind == SEC_PROGRAM || kind == SEC_GROUP) {
         section probe = {.header = header};
         char *pname = program_name_of(&probe);
         const char *why = pname ? pm_name_problem(pname) : NULL;
+        const char *what = kind == SEC_GROUP ? "group" : "program";
         if (!pname)
             fail_oom(ld);
         else if (why && !*pname)
-            fail(ld, ld->lineno, "empty program name in [%s]", header);
+            fail(ld, ld->lineno, "empty %s name in [%s]", what, header);
         else if (why)
-            fail(ld, ld->lineno, "bad program name '%s' in [%s]: %s", pname, header, why);
+            fail(ld, ld->lineno, "bad %s name '%s' in [%s]: %s", what, pname, header, why);
         free(pname);
         if (ld->failed) {
             free(header);
@@ -327,7 +394,8 @@ static void begin_section(loader *ld, const char *name, size_t len)
         return;
     }
     ld->secs = secs;
-    ld->secs[ld->nsecs++] = (section){.header = header, .kind = kind, .line = ld->lineno};
+    ld->secs[ld->nsecs++] = (section){.header = header, .kind = kind, .file = ld->path,
+                                      .line = ld->lineno};
     ld->cur = ld->nsecs;
     if (kind == SEC_IGNORED)
         warn(ld, ld->lineno, "[%s] is not supported by procmon; ignored", header);
@@ -396,18 +464,99 @@ static char *written_key(const loader *ld)
 
 /* inih leaves inline comments on continuation lines: we cut them as
  * configparser does. */
-static bool append_continuation(loader *ld, const char *value)
+/* Where Python's configparser (under supervisord 4.2) starts the inline
+ * comment of a line: it looks for ';' and '#' in lock-step, the next
+ * occurrence of each per round, and stops at the first round that finds
+ * one after whitespace.  So in `a;b x#y ;c #d` the comment is "#d", not
+ * ";c #d": the round that sees " ;c" has already passed it for '#'.  inih
+ * would cut at the leftmost one; we follow configparser. */
+static const char *inline_comment_start(const char *line)
+{
+    static const char prefixes[2] = {';', '#'};
+    const char *at[2] = {NULL, NULL};
+    bool live[2] = {true, true};
+    while (live[0] || live[1]) {
+        const char *found = NULL;
+        for (int i = 0; i < 2; i++) {
+            if (!live[i])
+                continue;
+            const char *p = strchr(at[i] ? at[i] + 1 : line, prefixes[i]);
+            if (!p) {
+                live[i] = false;
+                continue;
+            }
+            at[i] = p;
+            if ((p == line || isspace((unsigned char)p[-1])) && (!found || p < found))
+                found = p;
+        }
+        if (found)
+            return found;
+    }
+    return line + strlen(line);
+}
+
+/* The current line's value as configparser takes it: the comment cut
+ * first, then everything after the first '=' or ':', stripped; NULL if no
+ * delimiter is left (out of memory: also NULL, with errno ENOMEM). */
+static char *line_value(const loader *ld, bool continuation)
+{
+    const char *text = line_text(ld), *end = inline_comment_start(text);
+    const char *start = text;
+    if (!continuation) {
+        start = text + strcspn(text, "=:");
+        if (start >= end) {
+            errno = 0;
+            return NULL;
+        }
+        start++;
+    }
+    while (start < end && isspace((unsigned char)*start))
+        start++;
+    while (end > start && isspace((unsigned char)end[-1]))
+        end--;
+    errno = ENOMEM;
+    return strndup(start, (size_t)(end - start));
+}
+
+static bool append_continuation(loader *ld)
 {
     entry *e = &ld->secs[ld->cur - 1].entries[ld->last];
-    const char *end = find_or_comment(value, "");
-    while (end > value && isspace((unsigned char)end[-1]))
-        end--;
+    char *value = line_value(ld, true);
+    if (!value)
+        return false;
     char *joined;
-    if (asprintf(&joined, "%s\n%.*s", e->value, (int)(end - value), value) < 0)
+    int n = asprintf(&joined, "%s\n%s", e->value, value);
+    free(value);
+    if (n < 0)
         return false;
     free(e->value);
     e->value = joined;
     return true;
+}
+
+/* Whether supervisord knows `key` in the ignored section `header`: a typo
+ * there is an error too, though the section is not acted on. */
+static bool ignored_key_known(const char *header, const char *key)
+{
+    static const char *const unix_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
+    static const char *const inet_keys[] = {"port", "username", "password", NULL};
+    static const char *const ctl_keys[] = {"serverurl", "username", "password", "prompt", "history_file", NULL};
+    static const char *const listener_keys[] = {"events", "buffer_size", "result_handler", NULL};
+    static const char *const fcgi_keys[] = {"socket", "socket_backlog", "socket_owner", "socket_mode", NULL};
+    static const char *const not_in_procmon[] = {"group", "clear_environment", "min_restart_delay",
+                                                 "max_restart_delay", NULL};
+    if (strcmp(header, "unix_http_server") == 0)
+        return in_list(unix_keys, key);
+    if (strcmp(header, "inet_http_server") == 0)
+        return in_list(inet_keys, key);
+    if (strcmp(header, "supervisorctl") == 0)
+        return in_list(ctl_keys, key);
+    bool listener = strncmp(header, "eventlistener:", 14) == 0;
+    if (listener || strncmp(header, "fcgi-program:", 13) == 0)
+        return in_list(listener ? listener_keys : fcgi_keys, key) ||
+               ((in_list(program_keys, key) || in_list(unsupported_program_keys, key)) &&
+                !in_list(not_in_procmon, key));
+    return true; /* [rpcinterface:x], [ctlplugin:x]: keys for a plugin to read */
 }
 
 static bool already_warned(section *sec, const char *key)
@@ -450,7 +599,8 @@ static void store(loader *ld, section *sec, char *key, char *written, const char
     free(e->key);
     free(e->written);
     free(e->value);
-    *e = (entry){.key = key, .written = written, .value = v, .line = ld->lineno};
+    *e = (entry){.key = key, .written = written, .value = v, .file = ld->path, .here = ld->here,
+                 .line = ld->lineno};
     ld->last = (long)(e - sec->entries);
 }
 
@@ -459,12 +609,13 @@ static int on_value(void *user, const char *section_name, const char *name, cons
 {
     (void)section_name; /* inih's may be truncated: we follow the headers ourselves */
     (void)name;         /* likewise */
+    (void)value;        /* cut at inih's inline comment: we cut as configparser (line_value) */
     (void)inih_lineno;  /* wrong after a cut line: we count lines ourselves */
     loader *ld = user;
     if (ld->failed)
         return 0;
     if (ld->continuation) {
-        if (ld->last >= 0 && !append_continuation(ld, value))
+        if (ld->last >= 0 && !append_continuation(ld))
             fail_oom(ld);
         return !ld->failed;
     }
@@ -485,23 +636,34 @@ static int on_value(void *user, const char *section_name, const char *name, cons
         return 0;
     }
     section *sec = &ld->secs[ld->cur - 1];
+    static const char *const include_keys[] = {"files", NULL};
+    static const char *const group_keys[] = {"programs", "priority", NULL};
     bool known = (sec->kind == SEC_PROCMON && in_list(procmon_keys, key)) ||
-                 (sec->kind == SEC_PROGRAM && in_list(program_keys, key));
+                 (sec->kind == SEC_PROGRAM && in_list(program_keys, key)) ||
+                 (sec->kind == SEC_SUPERVISORD && in_list(supervisord_keys, key)) ||
+                 (sec->kind == SEC_INCLUDE && in_list(include_keys, key)) ||
+                 (sec->kind == SEC_GROUP && in_list(group_keys, key));
     if (known) {
-        store(ld, sec, key, written, value); /* takes key and written */
+        char *own = line_value(ld, false); /* inih's value, cut as configparser cuts it */
+        if (own)
+            store(ld, sec, key, written, own); /* takes key and written */
+        else if (errno == ENOMEM)
+            fail_oom(ld);
+        else
+            fail(ld, ld->lineno, "expected 'key = value', '[section]' or a comment");
+        if (!own) {
+            free(key);
+            free(written);
+        }
+        free(own);
         return !ld->failed;
     }
-    if (sec->kind == SEC_SUPERVISORD) {
-        /* nodaemon: procmon always runs in the foreground; nothing to say. */
-        if (strcmp(key, "nodaemon") != 0 && !sec->warned_section) {
-            sec->warned_section = true;
-            warn(ld, sec->line, "[%s] is not supported by procmon; ignored", sec->header);
-        }
-    } else if (sec->kind == SEC_PROGRAM && in_list(unsupported_program_keys, key)) {
+    if ((sec->kind == SEC_PROGRAM && in_list(unsupported_program_keys, key)) ||
+        (sec->kind == SEC_SUPERVISORD && in_list(unsupported_supervisord_keys, key))) {
         if (!already_warned(sec, key))
             warn(ld, ld->lineno, "%s in [%s] is not supported by procmon; ignored", written,
                  sec->header);
-    } else if (sec->kind != SEC_IGNORED) {
+    } else if (sec->kind != SEC_IGNORED || !ignored_key_known(sec->header, key)) {
         fail(ld, ld->lineno, "unknown key '%s' in [%s]", written, sec->header);
     }
     free(key);
@@ -606,13 +768,40 @@ static void text_pad(text *t, char c, size_t n)
         text_add(t, &c, 1);
 }
 
-/* What %(name)s can stand for in a section. */
+/* What %(name)s can stand for in a section.  %(here)s is the folder of the
+ * file where the value was written (entry.here). */
 typedef struct expansions {
-    const char *here, *host;
+    const char *host;
     const char *program; /* NULL outside [program:x] */
+    const char *group;   /* %(group_name)s: the [group:x] or the program's name */
     bool has_num;        /* process_num and numprocs are known */
     long long process_num, numprocs;
+    /* %(ENV_X)s looks in the program's environment, then [supervisord]'s,
+     * then procmon's own ("K=V" arrays, NULL if none). */
+    char *const *program_env, *const *global_env;
 } expansions;
+
+/* X in a "K=V" array, or NULL. */
+static const char *env_find(char *const *env, const char *name, size_t len)
+{
+    for (; env && *env; env++)
+        if (strncmp(*env, name, len) == 0 && (*env)[len] == '=')
+            return *env + len + 1;
+    return NULL;
+}
+
+static const char *env_lookup(const expansions *ex, const char *name, size_t len)
+{
+    const char *v = env_find(ex->program_env, name, len);
+    if (!v)
+        v = env_find(ex->global_env, name, len);
+    if (!v) {
+        char *var = strndup(name, len);
+        v = var ? getenv(var) : NULL;
+        free(var);
+    }
+    return v;
+}
 
 typedef struct expansion_spec {
     char flags[8];
@@ -734,21 +923,21 @@ static char *expand(loader *ld, const expansions *ex, const section *sec, const 
         bool is_num = false;
 #define IS(s) (nlen == (int)strlen(s) && strncmp(name, s, (size_t)nlen) == 0)
         if (IS("here"))
-            str = ex->here;
+            str = e->here;
         else if (IS("host_node_name"))
             str = ex->host;
-        else if (ex->program && (IS("program_name") || IS("group_name")))
+        else if (ex->program && IS("program_name"))
             str = ex->program;
+        else if (ex->program && IS("group_name"))
+            str = ex->group ? ex->group : ex->program;
         else if (ex->has_num && IS("process_num"))
             num = ex->process_num, is_num = true;
         else if (ex->has_num && IS("numprocs"))
             num = ex->numprocs, is_num = true;
         else if (nlen > 4 && strncmp(name, "ENV_", 4) == 0) {
-            char *var = strndup(name + 4, (size_t)nlen - 4);
-            str = var ? getenv(var) : NULL;
-            free(var);
+            str = env_lookup(ex, name + 4, (size_t)nlen - 4);
             if (!str) {
-                fail_value(ld, sec, e, e->value, "%.*s is not in procmon's environment", nlen - 4, name + 4);
+                fail_value(ld, sec, e, e->value, "%.*s is not in the environment", nlen - 4, name + 4);
                 break;
             }
         } else {
@@ -780,6 +969,131 @@ static char *expand(loader *ld, const expansions *ex, const section *sec, const 
         return NULL;
     }
     return t.buf;
+}
+
+/* ---- Includes ---- */
+
+static char *folder_of(const char *path);
+static void read_source(loader *ld, const char *path, const char *from_file, int from_line);
+
+static section *find_section(loader *ld, sec_kind kind)
+{
+    for (size_t i = 0; i < ld->nsecs; i++)
+        if (ld->secs[i].kind == kind)
+            return &ld->secs[i];
+    return NULL;
+}
+
+/* Reads the files that `files =` names, if the file just read (src) set it:
+ * supervisord reads the main file whole, then each match of each glob
+ * (whitespace-separated, relative to the including file's folder), sorted. */
+static void read_includes(loader *ld, const source *src)
+{
+    section *sec = find_section(ld, SEC_INCLUDE);
+    const entry *e = NULL;
+    for (size_t i = 0; sec && i < sec->nentries; i++)
+        if (strcmp(sec->entries[i].key, "files") == 0 && sec->entries[i].file == src->path)
+            e = &sec->entries[i];
+    if (!e)
+        return;
+    /* Included files may add entries and sections: keep what we need. */
+    const char *file = e->file;
+    int line = e->line;
+    expansions ex = {.host = ld->host};
+    char *value = expand(ld, &ex, sec, e);
+    for (char *save = NULL, *pattern = value ? strtok_r(value, " \t\r\n\f\v", &save) : NULL;
+         pattern && !ld->failed; pattern = strtok_r(NULL, " \t\r\n\f\v", &save)) {
+        char *full = NULL;
+        if (pattern[0] == '/' ? !(full = strdup(pattern)) : asprintf(&full, "%s/%s", src->here, pattern) < 0) {
+            fail_oom(ld);
+            break;
+        }
+        glob_t g;
+        /* Like Python's glob, an unreadable folder is no match. */
+        int r = glob(full, 0, NULL, &g);
+        if (r == GLOB_NOMATCH)
+            warn_at(ld, file, line, "[include] files: no file matches '%s'", full);
+        else if (r == GLOB_NOSPACE)
+            fail_oom(ld);
+        else if (r != 0)
+            fail_at(ld, file, line, "[include] files: cannot read the folders of '%s': %s", full,
+                    strerror(errno ? errno : EIO));
+        for (size_t i = 0; r == 0 && i < g.gl_pathc && !ld->failed; i++) /* glob sorts them */
+            read_source(ld, g.gl_pathv[i], file, line);
+        if (r == 0 || r == GLOB_NOMATCH)
+            globfree(&g);
+        free(full);
+    }
+    free(value);
+}
+
+/* Reads one file and then what it includes; from_file:from_line names the
+ * include that brought it in (NULL for the main file). */
+static void read_source(loader *ld, const char *path, const char *from_file, int from_line)
+{
+    source *src = calloc(1, sizeof *src);
+    source **list = src ? realloc(ld->sources, (ld->nsources + 1) * sizeof *list) : NULL;
+    if (list)
+        ld->sources = list;
+    if (!list || !(src->path = strdup(path))) {
+        free(src);
+        fail_oom(ld);
+        return;
+    }
+    ld->sources[ld->nsources++] = src;
+    struct stat st;
+    /* A folder or a FIFO that a glob matches is no config file, and opening
+     * a FIFO would wait for a writer: skip it before opening. */
+    if (from_file && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        warn_at(ld, from_file, from_line, "[include] files: %s is not a regular file; skipped", path);
+        return;
+    }
+    FILE *fp = fopen(path, "re");
+    int error = !fp ? errno : fstat(fileno(fp), &st) < 0 ? errno : 0;
+    if (error) {
+        if (from_file)
+            fail_at(ld, from_file, from_line, "[include] files: cannot read %s: %s", path, strerror(error));
+        else
+            fail_at(ld, path, 0, "cannot read: %s", strerror(error));
+        if (fp)
+            fclose(fp);
+        return;
+    }
+    src->dev = st.st_dev;
+    src->ino = st.st_ino;
+    for (size_t i = 0; i + 1 < ld->nsources; i++) {
+        if (ld->sources[i]->reading && ld->sources[i]->dev == st.st_dev && ld->sources[i]->ino == st.st_ino) {
+            fail_at(ld, from_file, from_line, "[include] files: %s is already being read: an include cycle",
+                    path);
+            fclose(fp);
+            return;
+        }
+    }
+    if (!(src->here = folder_of(path))) {
+        fail_at(ld, path, 0, "cannot find its folder: %s", strerror(errno ? errno : ENOMEM));
+        fclose(fp);
+        return;
+    }
+    /* Each file starts outside any section, as configparser's read() does. */
+    loader saved = *ld;
+    ld->path = src->path;
+    ld->here = src->here;
+    ld->fp = fp;
+    ld->lineno = 0;
+    ld->continuation = ld->after_key = false;
+    ld->cur = 0;
+    ld->last = -1;
+    src->reading = true;
+    read_file(ld);
+    fclose(fp);
+    ld->fp = NULL;
+    if (!ld->failed)
+        read_includes(ld, src);
+    src->reading = false;
+    ld->path = saved.path;
+    ld->here = saved.here;
+    ld->fp = saved.fp;
+    ld->lineno = saved.lineno;
 }
 
 /* ---- Second pass: values ---- */
@@ -836,6 +1150,8 @@ static bool all_digits(const char *v)
 typedef struct progbuild {
     pm_spec spec;
     int stopasgroup, killasgroup; /* -1: not given */
+    pm_output out, err;           /* an AUTO path is completed by take_outputs */
+    bool redirect_stderr;
 } progbuild;
 
 /* Each returns NULL, or why the value is bad (oom_reason if out of memory). */
@@ -1023,6 +1339,139 @@ static const char *set_stopsignal(progbuild *b, const char *v, char *why, size_t
     return NULL;
 }
 
+/* ---- Output keys (contract §6) ---- */
+
+static bool parse_supervisord_size(const char *v, long long *out);
+static const char *check_dirpath(const char *v, char *why, size_t whylen);
+static const char *check_directory(const char *v);
+
+#define OUTPUT_DEFAULT_MAXBYTES (50LL << 20) /* supervisord's */
+#define OUTPUT_DEFAULT_BACKUPS 10
+
+/* stdout_logfile / stderr_logfile: AUTO, NONE, /dev/stdout, /dev/stderr,
+ * /dev/fd/N (procmon's own descriptors) or a file whose folder exists. */
+static const char *set_logfile(pm_output *o, const char *v, char *why, size_t whylen)
+{
+    long long n;
+    char *path = NULL;
+    pm_output_kind kind = PM_OUT_FILE;
+    int fd = -1;
+    bool automatic = false;
+    if (strcasecmp(v, "none") == 0) {
+        kind = PM_OUT_NONE;
+    } else if (strcasecmp(v, "auto") == 0) {
+        automatic = true; /* the path once childlogdir is known */
+    } else if (strcmp(v, "/dev/stdout") == 0 || strcmp(v, "/dev/stderr") == 0) {
+        kind = PM_OUT_FD, fd = v[8] == 'o' ? 1 : 2; /* /dev/std[o]ut */
+    } else if (strncmp(v, "/dev/fd/", 8) == 0) {
+        if (!all_digits(v + 8) || !parse_integer(v + 8, 0, INT_MAX, &n))
+            return "expected /dev/fd/ and a descriptor number";
+        kind = PM_OUT_FD, fd = (int)n;
+    } else {
+        const char *reason = check_dirpath(v, why, whylen);
+        if (reason)
+            return reason;
+        /* Relative to procmon's folder at start-up, as supervisord's;
+         * absolute now so that nothing later depends on the cwd. */
+        char *cwd = v[0] == '/' ? NULL : get_current_dir_name();
+        if (v[0] != '/' && !cwd)
+            return "cannot find procmon's current folder";
+        if (asprintf(&path, "%s%s%s", cwd ? cwd : "", cwd ? "/" : "", v) < 0)
+            path = NULL;
+        free(cwd);
+        if (!path)
+            return oom_reason;
+    }
+    free(o->path);
+    o->kind = kind;
+    o->path = path;
+    o->fd = fd;
+    o->automatic = automatic;
+    return NULL;
+}
+
+static const char *set_stdout_logfile(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    return set_logfile(&b->out, v, why, whylen);
+}
+
+static const char *set_stderr_logfile(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    return set_logfile(&b->err, v, why, whylen);
+}
+
+static const char *set_maxbytes(pm_output *o, const char *v)
+{
+    return parse_supervisord_size(v, &o->maxbytes) ? NULL : "expected a size such as 50MB, 1024KB or 0";
+}
+
+static const char *set_stdout_maxbytes(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    return set_maxbytes(&b->out, v);
+}
+
+static const char *set_stderr_maxbytes(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    return set_maxbytes(&b->err, v);
+}
+
+static const char *set_stdout_backups(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    return parse_int(v, 0, INT_MAX, &b->out.backups) ? NULL : "expected a whole number, 0 or more";
+}
+
+static const char *set_stderr_backups(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    return parse_int(v, 0, INT_MAX, &b->err.backups) ? NULL : "expected a whole number, 0 or more";
+}
+
+BOOL_SETTER(set_redirect_stderr, b->redirect_stderr)
+
+/* supervisord's AUTO name, NAME-CHANNEL---IDENTIFIER-, under childlogdir
+ * (default: the temp folder, as Python's tempfile.gettempdir()); the
+ * daemon adds 6 random characters and ".log" when it creates the file, so
+ * no two programs or runs share one. */
+static char *auto_prefix(const pm_config *cfg, const char *name, const char *channel)
+{
+    const char *dir = cfg->childlogdir;
+    static const char *const vars[] = {"TMPDIR", "TEMP", "TMP"};
+    for (size_t i = 0; !dir && i < sizeof vars / sizeof *vars; i++) {
+        const char *t = getenv(vars[i]);
+        if (t && *t && check_directory(t) == NULL)
+            dir = t;
+    }
+    char *prefix;
+    if (asprintf(&prefix, "%s/%s-%s---%s-", dir ? dir : "/tmp", name, channel,
+                 cfg->identifier ? cfg->identifier : "procmon") < 0)
+        return NULL;
+    for (char *p = prefix + strlen(dir ? dir : "/tmp") + 1; *p; p++)
+        if (*p == '/') /* a name or identifier must not reach another folder */
+            *p = '_';
+    return prefix;
+}
+
+/* Moves b's output settings into the program p; false when out of memory. */
+static bool take_outputs(const pm_config *cfg, pm_program *p, progbuild *b)
+{
+    if (b->redirect_stderr) { /* stderr goes where stdout goes: its own keys are moot */
+        free(b->err.path);
+        b->err = (pm_output){.kind = PM_OUT_LOG, .fd = -1};
+    }
+    if (b->out.automatic && !(b->out.path = auto_prefix(cfg, p->name, "stdout")))
+        return false;
+    if (b->err.automatic && !(b->err.path = auto_prefix(cfg, p->name, "stderr")))
+        return false;
+    p->out = b->out;
+    p->err = b->err;
+    p->redirect_stderr = b->redirect_stderr;
+    b->out.path = b->err.path = NULL;
+    return true;
+}
+
 static const struct {
     const char *key;
     program_setter set; /* NULL: numprocs, numprocs_start, process_name (see build_program) */
@@ -1035,6 +1484,10 @@ static const struct {
     {"max_restart_delay", set_max_restart_delay}, {"stopsignal", set_stopsignal},
     {"stopwaitsecs", set_stopwaitsecs}, {"stopasgroup", set_stopasgroup},
     {"killasgroup", set_killasgroup}, {"priority", set_priority},
+    {"stdout_logfile", set_stdout_logfile}, {"stderr_logfile", set_stderr_logfile},
+    {"redirect_stderr", set_redirect_stderr}, {"stdout_logfile_maxbytes", set_stdout_maxbytes},
+    {"stderr_logfile_maxbytes", set_stderr_maxbytes}, {"stdout_logfile_backups", set_stdout_backups},
+    {"stderr_logfile_backups", set_stderr_backups},
 };
 
 static program_setter setter_for(const char *key)
@@ -1075,7 +1528,7 @@ static bool apply_keys(loader *ld, const expansions *ex, const section *sec, pro
     for (size_t i = 0; i < sec->nentries && !ld->failed; i++) {
         const entry *e = &sec->entries[i];
         program_setter set = setter_for(e->key);
-        if (!set)
+        if (!set || set == set_environment) /* see build_program */
             continue;
         char *v = expand(ld, ex, sec, e);
         if (!v)
@@ -1101,16 +1554,16 @@ static bool apply_keys(loader *ld, const expansions *ex, const section *sec, pro
 
 /* Takes name and spec (on success only). */
 static bool add_program(loader *ld, pm_config *cfg, char *name, pm_spec *spec, const section *sec,
-                        int name_line)
+                        const entry *name_entry)
 {
     for (size_t i = 0; i < cfg->nprograms; i++) {
         if (strcmp(cfg->programs[i].name, name) == 0) {
-            fail(ld, name_line, "duplicate program name '%s' (first at %s:%d)", name,
-                 cfg->programs[i].file, cfg->programs[i].line);
+            fail_at(ld, name_entry->file, name_entry->line, "duplicate program name '%s' (first at %s:%d)",
+                    name, cfg->programs[i].file, cfg->programs[i].line);
             return false;
         }
     }
-    char *file = strdup(ld->path);
+    char *file = strdup(sec->file);
     if (!file) {
         fail_oom(ld);
         return false;
@@ -1120,27 +1573,89 @@ static bool add_program(loader *ld, pm_config *cfg, char *name, pm_spec *spec, c
     return true;
 }
 
-static void build_program(loader *ld, const section *sec, pm_config *cfg)
+/* [supervisord]'s environment under the program's own: a key in both takes
+ * the program's value (supervisord's env.update()).  NULL if both are empty. */
+static char **merge_env(char *const *global, char *const *own, bool *oom)
+{
+    size_t n = 0, m = 0;
+    while (global && global[n])
+        n++;
+    while (own && own[m])
+        m++;
+    if (n + m == 0)
+        return NULL;
+    char **env = calloc(n + m + 1, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; env && i < n; i++) {
+        size_t len = strcspn(global[i], "=");
+        if (!env_find(own, global[i], len) && !(env[k++] = strdup(global[i])))
+            *oom = true;
+    }
+    for (size_t i = 0; env && i < m; i++)
+        if (!(env[k++] = strdup(own[i])))
+            *oom = true;
+    if (!env || *oom) {
+        *oom = true;
+        pm_strv_free(env);
+        return NULL;
+    }
+    return env;
+}
+
+/* The program's own environment, expanded with [supervisord]'s and
+ * procmon's (not its own, as supervisord does); NULL with *env NULL if it
+ * sets none. */
+static bool program_env(loader *ld, const expansions *ex, const section *sec, char ***env)
+{
+    *env = NULL;
+    const entry *e = find_entry(sec, "environment");
+    if (!e)
+        return true;
+    expansions outer = *ex;
+    outer.program_env = NULL;
+    char *v = expand(ld, &outer, sec, e);
+    if (!v)
+        return false;
+    char why[256];
+    int r = pm_envlist_parse(v, env, why, sizeof why);
+    if (r == -ENOMEM)
+        fail_oom(ld);
+    else if (r < 0)
+        fail_value(ld, sec, e, v, "%s", why);
+    free(v);
+    return r == 0;
+}
+
+/* What a [group:x] gives its members. */
+typedef struct group_info {
+    const char *name; /* NULL: the program is in no group */
+    bool has_priority;
+    int priority;
+} group_info;
+
+static void build_program(loader *ld, const section *sec, pm_config *cfg, const group_info *grp)
 {
     char *program = program_name_of(sec);
     if (!program) {
         fail_oom(ld);
         return;
     }
-    expansions ex = {.here = ld->here, .host = ld->host, .program = program};
+    expansions ex = {.host = ld->host, .program = program, .group = grp->name,
+                     .global_env = cfg->environment};
     long long numprocs = 1, start = 0;
     const entry *np = find_entry(sec, "numprocs"), *ns = find_entry(sec, "numprocs_start");
     const entry *pn = find_entry(sec, "process_name");
     const entry default_pn = {.key = "process_name", .written = "process_name",
-                              .value = "%(program_name)s", .line = sec->line};
+                              .value = "%(program_name)s", .file = sec->file,
+                              .here = ld->sources[0]->here, .line = sec->line};
     if (!find_entry(sec, "command"))
-        fail(ld, sec->line, "[%s] has no command", sec->header);
+        fail_at(ld, sec->file, sec->line, "[%s] has no command", sec->header);
     else if (section_integer(ld, &ex, sec, "numprocs", 1, "expected a whole number, 1 or more", &numprocs) &&
              section_integer(ld, &ex, sec, "numprocs_start", 0, "expected a whole number, 0 or more", &start) &&
              numprocs > 1 && !strstr(pn ? pn->value : default_pn.value, "%(process_num)"))
-        fail(ld, pn ? pn->line : np->line,
-             "numprocs is %lld in [%s], so process_name needs %%(process_num)d to make names differ",
-             numprocs, sec->header);
+        fail_at(ld, (pn ? pn : np)->file, (pn ? pn : np)->line,
+                "numprocs is %lld in [%s], so process_name needs %%(process_num)d to make names differ",
+                numprocs, sec->header);
     if (!ld->failed && start + numprocs - 1 > INT_MAX) /* so start > 0: ns is set */
         fail_value(ld, sec, ns, ns->value, "numprocs_start + numprocs is too large");
     pm_program *programs = NULL;
@@ -1152,6 +1667,7 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg)
         ex.has_num = true;
         ex.process_num = start + i;
         ex.numprocs = numprocs;
+        ex.program_env = NULL;
         const entry *name_entry = pn ? pn : &default_pn;
         char *name = expand(ld, &ex, sec, name_entry);
         const char *why = name ? pm_name_problem(name) : NULL;
@@ -1161,19 +1677,48 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg)
         }
         if (!name || why)
             break;
-        progbuild b = {.stopasgroup = -1, .killasgroup = -1};
-        pm_spec_init(&b.spec);
-        if (!apply_keys(ld, &ex, sec, &b) || !add_program(ld, cfg, name, &b.spec, sec, name_entry->line)) {
-            pm_spec_free(&b.spec);
+        /* A group's member is addressed as "group:name", as in supervisorctl. */
+        char *full = name;
+        if (grp->name && asprintf(&full, "%s:%s", grp->name, name) < 0) {
             free(name);
+            fail_oom(ld);
+            break;
         }
+        if (full != name)
+            free(name);
+        char **own = NULL;
+        const pm_output log_default = {.kind = PM_OUT_LOG, .fd = -1,
+                                       .maxbytes = OUTPUT_DEFAULT_MAXBYTES,
+                                       .backups = OUTPUT_DEFAULT_BACKUPS};
+        progbuild b = {.stopasgroup = -1, .killasgroup = -1, .out = log_default, .err = log_default};
+        pm_spec_init(&b.spec);
+        bool ok = program_env(ld, &ex, sec, &own);
+        ex.program_env = own;
+        ok = ok && apply_keys(ld, &ex, sec, &b);
+        bool oom = false;
+        if (ok) {
+            b.spec.env = merge_env(cfg->environment, own, &oom);
+            if (oom)
+                fail_oom(ld);
+            if (grp->has_priority)
+                b.spec.priority = grp->priority;
+        }
+        pm_strv_free(own);
+        if (!ok || oom || !add_program(ld, cfg, full, &b.spec, sec, name_entry)) {
+            pm_spec_free(&b.spec);
+            free(full);
+        } else if (!take_outputs(cfg, &cfg->programs[cfg->nprograms - 1], &b)) {
+            fail_oom(ld);
+        }
+        free(b.out.path);
+        free(b.err.path);
     }
     free(program);
 }
 
 static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
 {
-    expansions ex = {.here = ld->here, .host = ld->host};
+    expansions ex = {.host = ld->host, .global_env = cfg->environment};
     for (size_t i = 0; i < sec->nentries && !ld->failed; i++) {
         const entry *e = &sec->entries[i];
         char *v = expand(ld, &ex, sec, e);
@@ -1197,6 +1742,17 @@ static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
                 cfg->log_format = 1;
             else
                 reason = "expected text or json";
+        } else if (strcmp(e->key, "childlogdir") == 0) {
+            free(cfg->childlogdir);
+            cfg->childlogdir = NULL;
+            if (!(reason = check_directory(v)) && !(cfg->childlogdir = strdup(v)))
+                reason = oom_reason;
+        } else if (strcmp(e->key, "logfile_maxbytes") == 0) {
+            if (!parse_supervisord_size(v, &cfg->log_maxbytes))
+                reason = "expected a size such as 50MB, 1024KB or 0";
+        } else if (strcmp(e->key, "logfile_backups") == 0) {
+            if (!parse_int(v, 0, INT_MAX, &cfg->log_backups))
+                reason = "expected a whole number, 0 or more";
         } else if (strcmp(e->key, "threshold") == 0) {
             seconds = &cfg->opts.threshold, bit = PM_CFG_THRESHOLD;
         } else if (strcmp(e->key, "kill_time") == 0) {
@@ -1216,6 +1772,246 @@ static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
             fail_value(ld, sec, e, v, "%s", reason);
         free(v);
     }
+}
+
+/* supervisord's byte sizes: a whole number with an optional KB, MB or GB
+ * (any case; 1024-based).  0 means never rotate. */
+static bool parse_supervisord_size(const char *v, long long *out)
+{
+    static const struct { const char *suffix; long long mult; } units[] = {
+        {"kb", 1LL << 10}, {"mb", 1LL << 20}, {"gb", 1LL << 30},
+    };
+    size_t n = strlen(v);
+    long long mult = 1;
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (n > 2 && strcasecmp(v + n - 2, units[i].suffix) == 0) {
+            mult = units[i].mult;
+            n -= 2;
+        }
+    }
+    char digits[32];
+    long long x;
+    if (n == 0 || n >= sizeof digits)
+        return false;
+    memcpy(digits, v, n);
+    digits[n] = '\0';
+    if (!all_digits(digits) || !parse_integer(digits, 0, LLONG_MAX / mult, &x))
+        return false;
+    *out = x * mult;
+    return true;
+}
+
+/* A path whose folder must exist (supervisord's existing_dirpath). */
+static const char *check_dirpath(const char *v, char *why, size_t whylen)
+{
+    if (!*v)
+        return "expected a path";
+    const char *slash = strrchr(v, '/');
+    if (!slash || slash == v)
+        return NULL;
+    char *dir = strndup(v, (size_t)(slash - v));
+    struct stat st;
+    const char *reason = NULL;
+    if (!dir)
+        reason = oom_reason;
+    else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        reason = (snprintf(why, whylen, "no folder %s", dir), why);
+    free(dir);
+    return reason;
+}
+
+static const char *check_directory(const char *v)
+{
+    struct stat st;
+    if (!*v)
+        return "expected a folder";
+    return stat(v, &st) == 0 && S_ISDIR(st.st_mode) ? NULL : "not an existing folder";
+}
+
+/* [supervisord], for what procmon does with it: run.c applies umask, the
+ * limits, pidfile, directory and user at start-up. */
+static void apply_supervisord(loader *ld, const section *sec, pm_config *cfg)
+{
+    expansions ex = {.host = ld->host};
+    /* environment first: the other keys' %(ENV_X)s see it, as in supervisord */
+    const entry *env = find_entry(sec, "environment");
+    if (env) {
+        /* supervisord 4.2 expands this value twice (its getdefault, then
+         * expand() again), so "%%%%" is one '%' there: do the same, so
+         * that a file written for it means the same here. */
+        char *once = expand(ld, &ex, sec, env), *v = NULL, why[256];
+        if (once) {
+            entry again = *env;
+            again.value = once;
+            v = expand(ld, &ex, sec, &again);
+            free(once);
+        }
+        int r = v ? pm_envlist_parse(v, &cfg->environment, why, sizeof why) : 0;
+        if (r == -ENOMEM)
+            fail_oom(ld);
+        else if (r < 0)
+            fail_value(ld, sec, env, v, "%s", why);
+        free(v);
+        if (cfg->environment && !cfg->environment[0]) {
+            free(cfg->environment);
+            cfg->environment = NULL;
+        }
+    }
+    ex.global_env = cfg->environment;
+    for (size_t i = 0; i < sec->nentries && !ld->failed; i++) {
+        const entry *e = &sec->entries[i];
+        if (e == env)
+            continue;
+        char *v = expand(ld, &ex, sec, e), why[PATH_MAX + 64];
+        if (!v)
+            return;
+        const char *k = e->key, *reason = NULL;
+        char **field = NULL;
+        bool flag;
+        long long n;
+        if (strcmp(k, "nodaemon") == 0) { /* procmon always runs in the foreground */
+            reason = parse_bool(v, &flag) ? NULL : "expected true or false";
+        } else if (strcmp(k, "logfile") == 0 || strcmp(k, "pidfile") == 0) {
+            field = k[0] == 'l' ? &cfg->log_file : &cfg->pidfile;
+            reason = check_dirpath(v, why, sizeof why);
+        } else if (strcmp(k, "childlogdir") == 0 || strcmp(k, "directory") == 0) {
+            field = k[0] == 'c' ? &cfg->childlogdir : &cfg->directory;
+            reason = check_directory(v);
+        } else if (strcmp(k, "user") == 0) {
+            field = &cfg->user;
+            if (!*v || (all_digits(v) ? !parse_integer(v, 0, (uid_t)-2, &n) : !getpwnam(v)))
+                reason = all_digits(v) || !*v ? "expected a user name or number" : "no such user";
+        } else if (strcmp(k, "identifier") == 0) {
+            field = &cfg->identifier;
+        } else if (strcmp(k, "logfile_maxbytes") == 0) {
+            reason = parse_supervisord_size(v, &cfg->log_maxbytes) ? NULL
+                                                                   : "expected a size such as 50MB, 1024KB or 0";
+        } else if (strcmp(k, "logfile_backups") == 0) {
+            reason = parse_int(v, 0, INT_MAX, &cfg->log_backups) ? NULL : "expected a whole number, 0 or more";
+        } else if (strcmp(k, "minfds") == 0 || strcmp(k, "minprocs") == 0) {
+            long long *limit = k[3] == 'f' ? &cfg->minfds : &cfg->minprocs;
+            reason = parse_integer(v, 0, LLONG_MAX, limit) ? NULL : "expected a whole number";
+        } else if (strcmp(k, "umask") == 0) {
+            progbuild b;
+            pm_spec_init(&b.spec);
+            reason = set_umask(&b, v, why, sizeof why);
+            cfg->umask = reason ? -1 : b.spec.umask;
+        }
+        if (!reason && field) {
+            free(*field);
+            if (!(*field = strdup(v)))
+                reason = oom_reason;
+        }
+        if (reason == oom_reason)
+            fail_oom(ld);
+        else if (reason)
+            fail_value(ld, sec, e, v, "%s", reason);
+        free(v);
+    }
+}
+
+/* The [group:x] that lists program `name`, from the n-th on, or NULL. */
+static const section *group_of(loader *ld, const char *name, size_t *from, const entry **at)
+{
+    for (; *from < ld->nsecs && !ld->failed; (*from)++) {
+        const section *sec = &ld->secs[*from];
+        const entry *e = sec->kind == SEC_GROUP ? find_entry(sec, "programs") : NULL;
+        if (!e)
+            continue;
+        expansions ex = {.host = ld->host};
+        char *v = expand(ld, &ex, sec, e);
+        bool member = false;
+        for (char *save = NULL, *p = v ? strtok_r(v, ",", &save) : NULL; p && !member;
+             p = strtok_r(NULL, ",", &save)) {
+            const char *b = skip_blanks(p);
+            size_t len = strlen(b);
+            while (len && isspace((unsigned char)b[len - 1]))
+                len--;
+            member = len == strlen(name) && strncmp(b, name, len) == 0;
+        }
+        free(v);
+        if (member) {
+            *at = e;
+            return sec;
+        }
+    }
+    return NULL;
+}
+
+/* Every [group:x] names programs that exist and has a valid priority. */
+static void check_groups(loader *ld)
+{
+    for (size_t i = 0; i < ld->nsecs && !ld->failed; i++) {
+        const section *sec = &ld->secs[i];
+        if (sec->kind != SEC_GROUP)
+            continue;
+        const entry *e = find_entry(sec, "programs");
+        if (!e) {
+            fail_at(ld, sec->file, sec->line, "[%s] has no programs", sec->header);
+            return;
+        }
+        long long n;
+        if (!section_integer(ld, &(expansions){.host = ld->host}, sec, "priority", INT_MIN,
+                             "expected a whole number", &n))
+            return;
+        expansions ex = {.host = ld->host};
+        char *v = expand(ld, &ex, sec, e);
+        for (char *save = NULL, *p = v ? strtok_r(v, ",", &save) : NULL; p && !ld->failed;
+             p = strtok_r(NULL, ",", &save)) {
+            char *b = (char *)skip_blanks(p);
+            size_t len = strlen(b);
+            while (len && isspace((unsigned char)b[len - 1]))
+                b[--len] = '\0';
+            bool found = false;
+            for (size_t j = 0; j < ld->nsecs && !found; j++) {
+                const section *ps = &ld->secs[j];
+                if (ps->kind != SEC_PROGRAM && strncmp(ps->header, "fcgi-program:", 13) != 0)
+                    continue;
+                char *pname = program_name_of(ps);
+                found = pname && strcmp(pname, b) == 0;
+                free(pname);
+            }
+            if (!found)
+                fail_value(ld, sec, e, e->value, "no [program:%s]", b);
+        }
+        free(v);
+    }
+}
+
+/* Builds the program of `sec`: once for each group that lists it, or once
+ * under its own name if none does (supervisord's homogeneous group). */
+static void build_programs_of(loader *ld, const section *sec, pm_config *cfg)
+{
+    char *name = program_name_of(sec);
+    if (!name) {
+        fail_oom(ld);
+        return;
+    }
+    bool grouped = false;
+    const entry *at;
+    for (size_t from = 0; !ld->failed; from++) {
+        const section *g = group_of(ld, name, &from, &at);
+        if (!g)
+            break;
+        grouped = true;
+        char *gname = program_name_of(g);
+        group_info info = {.name = gname};
+        long long prio;
+        if (!gname) {
+            fail_oom(ld);
+        } else if (find_entry(g, "priority") &&
+                   section_integer(ld, &(expansions){.host = ld->host}, g, "priority", INT_MIN,
+                                   "expected a whole number", &prio)) {
+            info.has_priority = true;
+            info.priority = (int)prio;
+        }
+        if (!ld->failed)
+            build_program(ld, sec, cfg, &info);
+        free(gname);
+    }
+    if (!grouped && !ld->failed)
+        build_program(ld, sec, cfg, &(group_info){0});
+    free(name);
 }
 
 /* ---- Loading ---- */
@@ -1286,14 +2082,18 @@ static void loader_free(loader *ld)
         free(ld->warnings[i]);
     free(ld->warnings);
     free(ld->raw);
-    free(ld->here);
-    if (ld->fp)
-        fclose(ld->fp);
+    for (size_t i = 0; i < ld->nsources; i++) {
+        free(ld->sources[i]->path);
+        free(ld->sources[i]->here);
+        free(ld->sources[i]);
+    }
+    free(ld->sources);
 }
 
 static void config_init(pm_config *cfg)
 {
-    *cfg = (pm_config){.log_format = -1, .log_maxbytes = -1, .log_backups = -1};
+    *cfg = (pm_config){.log_format = -1, .log_maxbytes = -1, .log_backups = -1, .umask = -1,
+                       .minfds = -1, .minprocs = -1};
     pm_options_init(&cfg->opts);
 }
 
@@ -1303,23 +2103,25 @@ int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen)
     config_init(cfg);
     if (errlen)
         err[0] = '\0';
-    if (!(ld.fp = fopen(path, "re"))) {
-        fail(&ld, 0, "cannot read: %s", strerror(errno));
-        return -1;
-    }
     struct utsname un;
     if (uname(&un) == 0)
         snprintf(ld.host, sizeof ld.host, "%s", un.nodename);
-    if (!(ld.here = folder_of(path)))
-        fail(&ld, 0, "cannot find its folder: %s", strerror(errno ? errno : ENOMEM));
+    read_source(&ld, path, NULL, 0);
+    const section *inc = find_section(&ld, SEC_INCLUDE);
+    if (!ld.failed && inc && !find_entry(inc, "files"))
+        fail_at(&ld, inc->file, inc->line, "[include] has no files");
+    /* [supervisord] first: its environment is seen by every other section;
+     * then [procmon], which wins where both set something. */
+    const section *sd = find_section(&ld, SEC_SUPERVISORD), *pm = find_section(&ld, SEC_PROCMON);
+    if (sd && !ld.failed)
+        apply_supervisord(&ld, sd, cfg);
+    if (pm && !ld.failed)
+        apply_procmon(&ld, pm, cfg);
     if (!ld.failed)
-        read_file(&ld);
-    for (size_t i = 0; i < ld.nsecs && !ld.failed; i++) {
-        if (ld.secs[i].kind == SEC_PROCMON)
-            apply_procmon(&ld, &ld.secs[i], cfg);
-        else if (ld.secs[i].kind == SEC_PROGRAM)
-            build_program(&ld, &ld.secs[i], cfg);
-    }
+        check_groups(&ld);
+    for (size_t i = 0; i < ld.nsecs && !ld.failed; i++)
+        if (ld.secs[i].kind == SEC_PROGRAM)
+            build_programs_of(&ld, &ld.secs[i], cfg);
     if (!ld.failed) {
         cfg->warnings = ld.warnings;
         cfg->nwarnings = ld.nwarnings;
@@ -1350,5 +2152,10 @@ void pm_config_free(pm_config *cfg)
     free(cfg->socket);
     free(cfg->log_file);
     free(cfg->childlogdir);
+    pm_strv_free(cfg->environment);
+    free(cfg->pidfile);
+    free(cfg->directory);
+    free(cfg->user);
+    free(cfg->identifier);
     config_init(cfg);
 }

@@ -20,7 +20,8 @@ typedef enum {
 
 typedef struct pm_output {
     pm_output_kind kind;
-    char *path;         /* PM_OUT_FILE */
+    char *path;         /* PM_OUT_FILE; AUTO: the name's prefix, completed when it is created */
+    bool automatic;     /* AUTO: the file gets a unique name when procmon creates it */
     int fd;             /* PM_OUT_FD */
     long long maxbytes; /* rotate beyond this size; 0: never */
     int backups;        /* rotated files kept: x.log.1 ... x.log.N */
@@ -47,6 +48,15 @@ typedef struct pm_config {
     long long log_maxbytes; /* -1 unset; rotate procmon's own log file beyond this; 0 never */
     int log_backups;      /* -1 unset */
     char *childlogdir;    /* NULL if not set: where AUTO output files go */
+    /* [supervisord]'s other settings; run.c applies them at start-up. */
+    char **environment;   /* "KEY=VALUE"s, NULL if none; already merged under
+                           * each program's spec.env */
+    int umask;            /* -1 unset */
+    long long minfds, minprocs; /* -1 unset: raise the soft limits to these */
+    char *pidfile;        /* NULL: none */
+    char *directory;      /* NULL: stay */
+    char *user;           /* NULL: stay; a name or uid */
+    char *identifier;     /* NULL if not set */
     pm_program *programs; /* in file order (of each section's first header) */
     size_t nprograms;
     char **warnings;      /* "FILE:LINE: [unix_http_server] is not supported by procmon; ignored" */

@@ -18,8 +18,30 @@
 
 #define TAIL_MIN_LINES 1000
 #define TAIL_MAX_BYTES (1024 * 1024)
+#define EXIT_DRAIN_SECONDS 5.0 /* at exit, output targets that are behind get this long */
 
 /* ---- events: the log stream, the tail rings, followers ---- */
+
+static double loop_now(pm_daemon *d)
+{
+    return (double)uv_now(&d->loop) / 1000;
+}
+
+/* A line goes to its program's target, or to the log stream; a line that
+ * the target cannot take counts against the program. */
+static void route_output(pm_daemon *d, const pm_event *ev)
+{
+    pm_procdata *pd = ev->user_data;
+    const pm_output *o = !pd ? NULL : ev->stream == PM_STDERR ? &pd->err : &pd->out;
+    if (!o || o->kind == PM_OUT_LOG) {
+        pm_logstream_event(d->log, ev);
+        return;
+    }
+    if (o->kind == PM_OUT_NONE)
+        return;
+    pm_target *t = ev->stream == PM_STDERR ? pd->err_target : pd->out_target;
+    pd->dropped_bytes += t ? pm_target_write_line(t, ev->data, ev->len, loop_now(d)) : ev->len + 1;
+}
 
 static void keep_output(pm_daemon *d, const pm_event *ev)
 {
@@ -38,34 +60,106 @@ static void keep_output(pm_daemon *d, const pm_event *ev)
     }
 }
 
+static void procdata_free(pm_daemon *d, pm_procdata *pd)
+{
+    if (!pd)
+        return;
+    pm_ring_free(pd->ring);
+    pm_status_text_free(&pd->status);
+    pm_outputs_release(d->outputs, pd->out_target);
+    pm_outputs_release(d->outputs, pd->err_target);
+    free(pd->out.path);
+    free(pd->err.path);
+    free(pd);
+}
+
 static void on_event(void *arg, const pm_event *ev)
 {
     pm_daemon *d = arg;
     if (ev->type == PM_EVENT_FORGET) {
-        pm_procdata *pd = ev->user_data;
-        if (pd) {
-            pm_ring_free(pd->ring);
-            pm_status_text_free(&pd->status);
-        }
-        free(pd);
+        procdata_free(d, ev->user_data);
+        return;
+    }
+    if (ev->type == PM_EVENT_OUTPUT) {
+        pm_event line = *ev;
+        const pm_procdata *pd = ev->user_data;
+        if (pd && pd->redirect_stderr) /* stderr is stdout for it, everywhere */
+            line.stream = PM_STDOUT;
+        route_output(d, &line);
+        keep_output(d, &line);
         return;
     }
     pm_logstream_event(d->log, ev);
-    if (ev->type == PM_EVENT_OUTPUT)
-        keep_output(d, ev);
-    else if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
+    if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
         d->state_dirty = true;
 }
 
-int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config)
+/* A copy of one stream's settings, with its target. */
+static int take_output(pm_daemon *d, const pm_output *from, pm_output *to, pm_target **target)
+{
+    *to = *from;
+    to->path = NULL;
+    if (from->path && !(to->path = strdup(from->path)))
+        return -ENOMEM;
+    if (from->kind == PM_OUT_FILE || from->kind == PM_OUT_FD)
+        if (!(*target = pm_outputs_acquire(d->outputs, to, loop_now(d))))
+            return -ENOMEM;
+    return 0;
+}
+
+int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config,
+                  const pm_program *outputs)
 {
     pm_procdata *pd = calloc(1, sizeof *pd);
     if (!pd)
         return -ENOMEM;
     pd->from_config = from_config;
-    int r = pm_monitor_add_with_data(d->mon, name, spec, pd);
+    int r = 0;
+    if (outputs) {
+        pd->redirect_stderr = outputs->redirect_stderr;
+        r = take_output(d, &outputs->out, &pd->out, &pd->out_target);
+        if (r == 0)
+            r = take_output(d, &outputs->err, &pd->err, &pd->err_target);
+    }
+    if (r == 0)
+        r = pm_monitor_add_with_data(d->mon, name, spec, pd);
     if (r < 0)
-        free(pd);
+        procdata_free(d, pd);
+    return r;
+}
+
+static bool output_equal(const pm_output *a, const pm_output *b)
+{
+    if (a->kind != b->kind)
+        return false;
+    if (a->kind == PM_OUT_FD)
+        return a->fd == b->fd;
+    if (a->kind != PM_OUT_FILE)
+        return true;
+    return a->automatic == b->automatic && strcmp(a->path, b->path) == 0 &&
+           a->maxbytes == b->maxbytes && a->backups == b->backups;
+}
+
+bool pm_daemon_outputs_equal(const pm_procdata *pd, const pm_program *p)
+{
+    return pd->redirect_stderr == p->redirect_stderr && output_equal(&pd->out, &p->out) &&
+           output_equal(&pd->err, &p->err);
+}
+
+int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen)
+{
+    int r = pm_logstream_reopen(d->log);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot reopen the log file: %s", strerror(-r));
+        pm_logstream_message(d->log, "%s", err);
+    }
+    int failed = pm_outputs_reopen(d->outputs, loop_now(d)); /* each failure is logged */
+    if (r == 0 && failed > 0) {
+        snprintf(err, errlen, "cannot reopen %d output file%s (see the log)", failed, failed > 1 ? "s" : "");
+        r = -EIO;
+    }
+    if (r == 0)
+        pm_logstream_message(d->log, "reopened the log and output files");
     return r;
 }
 
@@ -114,9 +208,8 @@ static void on_signal(uv_signal_t *h, int signum)
         pm_daemon_shutdown(d, NULL);
         break;
     case SIGUSR2: {
-        int r = pm_logstream_reopen(d->log);
-        if (r < 0)
-            pm_logstream_message(d->log, "cannot reopen the log file: %s", strerror(-r));
+        char err[256];
+        (void)pm_daemon_reopen(d, err, sizeof err); /* it logs its failures */
         break;
     }
     case SIGHUP:
@@ -189,12 +282,26 @@ static void write_state(pm_daemon *d)
 
 /* ---- the loop ---- */
 
+static void output_retry(uv_timer_t *h)
+{
+    (void)h; /* before_poll does the work in this iteration */
+}
+
 static void before_poll(uv_prepare_t *h)
 {
     pm_daemon *d = h->data;
     if (d->state_dirty && d->settings->state_path)
         write_state(d);
-    pm_logstream_flush(d->log);
+    pm_logstream_flush(d->log); /* first: on standard output it goes through a target */
+    if (d->outputs) {
+        pm_outputs_flush(d->outputs, loop_now(d));
+        /* A target that is behind or failing is tried again soon, even if
+         * nothing else wakes the loop. */
+        if (!pm_outputs_waiting(d->outputs))
+            uv_timer_stop(&d->output_retry);
+        else if (!uv_is_active((uv_handle_t *)&d->output_retry))
+            uv_timer_start(&d->output_retry, output_retry, (uint64_t)(PM_OUTPUT_RETRY * 1000), 0);
+    }
 }
 
 static void close_handle(uv_handle_t *h, void *arg)
@@ -226,6 +333,7 @@ static int daemon_setup(pm_daemon *d)
         return r;
     }
     uv_prepare_init(&d->loop, &d->flusher);
+    uv_timer_init(&d->loop, &d->output_retry);
     d->flusher.data = d;
     uv_prepare_start(&d->flusher, before_poll);
     if (s->socket_path &&
@@ -247,7 +355,7 @@ static int daemon_setup(pm_daemon *d)
     pm_monitor_set_event_cb(d->mon, on_event, d);
     for (size_t i = 0; i < s->nprograms; i++) {
         const pm_program *p = &s->programs[i];
-        if ((r = pm_daemon_add(d, p->name, &p->spec, s->config_path != NULL)) < 0) {
+        if ((r = pm_daemon_add(d, p->name, &p->spec, s->config_path != NULL, p)) < 0) {
             fprintf(stderr, "procmon: cannot add %s: %s\n", p->name, strerror(-r));
             return r;
         }
@@ -255,22 +363,70 @@ static int daemon_setup(pm_daemon *d)
     return 0;
 }
 
+static void report_output(void *arg, const char *message)
+{
+    pm_daemon *d = arg;
+    pm_logstream_message(d->log, "%s", message);
+}
+
+static void log_sink(void *arg, const char *data, size_t len)
+{
+    pm_daemon *d = arg;
+    (void)pm_target_write(d->log_target, data, len, loop_now(d)); /* drops are reported by the target */
+}
+
+/* The log stream on standard output goes through the same writer as the
+ * programs whose stdout_logfile is /dev/stdout: one buffer, so a log line
+ * never lands inside a child's line, and never a blocked loop. */
+static void log_to_target(pm_daemon *d)
+{
+    const char *f = d->settings->log_file;
+    if (f && strcmp(f, "-") != 0)
+        return;
+    const pm_output fd1 = {.kind = PM_OUT_FD, .fd = STDOUT_FILENO};
+    if ((d->log_target = pm_outputs_acquire(d->outputs, &fd1, loop_now(d))))
+        pm_logstream_set_sink(d->log, log_sink, d);
+}
+
+/* At exit: what is still buffered gets a few seconds, then the log stream
+ * writes for itself again. */
+static void log_from_target(pm_daemon *d)
+{
+    pm_logstream_flush(d->log);
+    pm_outputs_drain(d->outputs, EXIT_DRAIN_SECONDS);
+    if (!d->log_target)
+        return;
+    pm_logstream_set_sink(d->log, NULL, NULL);
+    pm_outputs_release(d->outputs, d->log_target);
+    d->log_target = NULL;
+}
+
 int pm_daemon_run(const pm_daemon_settings *settings)
 {
     pm_daemon d = {.settings = settings};
-    int r = pm_logstream_open(settings->log_file, settings->log_format, &d.log);
+    /* First, so that /dev/fd/N can only name what procmon inherited. */
+    int r = pm_outputs_new(report_output, &d, &d.outputs);
+    if (r < 0) {
+        fprintf(stderr, "procmon: cannot set up the output targets: %s\n", strerror(-r));
+        return 1;
+    }
+    r = pm_logstream_open(settings->log_file, settings->log_format, &d.log);
     if (r < 0) {
         fprintf(stderr, "procmon: cannot open the log file %s: %s\n", settings->log_file,
                 strerror(-r));
+        pm_outputs_free(d.outputs);
         return 1;
     }
+    pm_logstream_set_rotation(d.log, settings->log_maxbytes, settings->log_backups);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     if ((r = uv_loop_init(&d.loop)) < 0) {
         fprintf(stderr, "procmon: cannot set up the event loop: %s\n", strerror(-r));
         pm_logstream_close(d.log);
+        pm_outputs_free(d.outputs);
         return 1;
     }
+    log_to_target(&d);
     if ((r = daemon_setup(&d)) == 0) {
         pm_logstream_message(d.log, "procmon %s running, pid %d%s%s", PM_VERSION, (int)getpid(),
                              settings->socket_path ? ", control socket " : "",
@@ -279,8 +435,11 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
-    pm_monitor_free(d.mon);
+    log_from_target(&d);
+    pm_monitor_free(d.mon); /* releases every target */
     pm_runtime_free(d.rt);
+    pm_outputs_free(d.outputs); /* last writes, whatever the retry time */
+    d.outputs = NULL;
     uv_walk(&d.loop, close_handle, NULL);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) < 0)

@@ -6,14 +6,22 @@
 #include "config.h"
 #include "control.h"
 #include "logstream.h"
+#include "output.h"
 #include "procmon.h"
 #include "ring.h"
 #include "statusjson.h"
+
+/* procmon's own log file, as supervisord's logfile_maxbytes and
+ * logfile_backups, when the config file does not say. */
+#define PM_LOG_DEFAULT_MAXBYTES (50LL << 20)
+#define PM_LOG_DEFAULT_BACKUPS 10
 
 typedef struct pm_daemon_settings {
     pm_options opts;
     const char *socket_path;   /* NULL: no control socket */
     const char *log_file;      /* NULL: standard output */
+    long long log_maxbytes;    /* rotate the log file beyond this; 0: never */
+    int log_backups;           /* rotated log files kept */
     pm_log_format log_format;
     const char *config_path;   /* NULL: nothing to reload */
     const char *state_path;    /* NULL: no state file (statefile.h) */
@@ -28,6 +36,10 @@ typedef struct pm_procdata {
     pm_status_text status; /* its fixed part of the status answer */
     pid_t state_pid;             /* the pid whose start time is known: */
     unsigned long long state_start;
+    pm_output out, err;          /* its output settings (paths owned), for reload and tail */
+    bool redirect_stderr;
+    pm_target *out_target, *err_target; /* PM_OUT_FILE, PM_OUT_FD: where the lines go */
+    unsigned long long dropped_bytes;   /* bytes its targets could not take */
 } pm_procdata;
 
 typedef struct pm_daemon {
@@ -36,6 +48,9 @@ typedef struct pm_daemon {
     pm_monitor *mon;
     pm_logstream *log;
     pm_control *ctl;
+    pm_outputs *outputs;
+    pm_target *log_target;   /* descriptor 1, when the log stream goes there */
+    uv_timer_t output_retry; /* brings the loop back while a target is behind */
     const pm_daemon_settings *settings;
     uv_signal_t signals[4];
     size_t nsignals;
@@ -50,8 +65,15 @@ typedef struct pm_daemon {
 /* Runs until shutdown; returns the exit status. */
 int pm_daemon_run(const pm_daemon_settings *settings);
 
-/* Adds a process with its procdata; the monitor's errors. */
-int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config);
+/* Adds a process with its procdata; its output goes where `outputs` says
+ * (NULL: the log stream).  The monitor's errors. */
+int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config,
+                  const pm_program *outputs);
+/* Reopens the log file and every output file (SIGUSR2, `reopen`); 0 or the
+ * first error, already logged. */
+int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen);
+/* True when both describe the same output settings (reload). */
+bool pm_daemon_outputs_equal(const pm_procdata *pd, const pm_program *p);
 /* Re-reads the config file and applies it; answers req (may be NULL). */
 void pm_daemon_reload(pm_daemon *d, pm_request *req);
 /* Stops everything and leaves the loop; answers req (may be NULL) once done. */

@@ -1,6 +1,8 @@
 /* The log stream: text or JSON lines, buffered, written with write(2). */
 #include "logstream.h"
 
+#include "output.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_BUF_SIZE (256 * 1024) /* fewer, larger writes under heavy output */
@@ -21,6 +24,13 @@ struct pm_logstream {
     char *path;          /* NULL: standard output */
     pm_log_format fmt;
     bool failing;        /* a write failed and was reported; none succeeded since */
+    long long maxbytes;  /* rotate the file beyond this (output.h's rule); 0: never */
+    int backups;
+    long long size;      /* bytes in the file, when rotating */
+    bool rotate_failed;  /* reported; rotation is retried at the next reopen */
+    bool rotatable;      /* a regular file */
+    pm_log_sink sink;    /* standard output: lines go there, not to write(2) */
+    void *sink_arg;
     bool have_now;       /* now_text holds the time of this batch of output */
     bool have_sec;       /* now_text starts with the formatted time of `sec` */
     time_t sec;
@@ -103,11 +113,42 @@ static void report_failure(pm_logstream *log, int err)
             log->path ? log->path : "standard output", strerror(err));
 }
 
+static int open_file(const char *path);
+
+/* The same rule as output files: whole lines, never past maxbytes. */
+static void rotate(pm_logstream *log)
+{
+    int r = pm_rotate_files(log->path, log->backups);
+    int fd = r < 0 ? r : open_file(log->path);
+    if (fd < 0) {
+        /* Nowhere better to say so: the log itself, unrotated, goes on. */
+        log->rotate_failed = true;
+        fprintf(stderr, "procmon: cannot rotate %s: %s\n", log->path, strerror(-fd));
+        return;
+    }
+    if (close(log->fd) < 0 && errno != EINTR)
+        fprintf(stderr, "procmon: closing %s: %s\n", log->path, strerror(errno));
+    log->fd = fd;
+    log->size = 0;
+}
+
 /* Writes everything or, on failure, reports it and drops the rest. */
 static void write_all(pm_logstream *log, const char *p, size_t n)
 {
+    if (log->sink) {
+        log->sink(log->sink_arg, p, n);
+        return;
+    }
     while (n > 0) {
-        ssize_t w = write(log->fd, p, n);
+        size_t take = n;
+        if (log->maxbytes > 0 && log->rotatable && !log->rotate_failed) {
+            take = pm_rotation_take(p, n, log->size, log->maxbytes);
+            if (take == 0) {
+                rotate(log);
+                continue;
+            }
+        }
+        ssize_t w = write(log->fd, p, take);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) { /* 0 would loop forever: treat it as an I/O error */
@@ -116,6 +157,7 @@ static void write_all(pm_logstream *log, const char *p, size_t n)
         }
         p += w;
         n -= (size_t)w;
+        log->size += w;
     }
     log->failing = false;
 }
@@ -193,6 +235,34 @@ static void close_file(pm_logstream *log, int fd)
         report_failure(log, errno);
 }
 
+/* The file's size, where rotation needs it.  Only a regular file is
+ * rotated: renaming /dev/null or a FIFO would move the node itself. */
+static void measure(pm_logstream *log)
+{
+    struct stat st;
+    bool regular = fstat(log->fd, &st) == 0 && S_ISREG(st.st_mode);
+    log->size = regular ? st.st_size : 0;
+    log->rotatable = regular;
+}
+
+void pm_logstream_set_sink(pm_logstream *log, pm_log_sink sink, void *arg)
+{
+    if (log->path)
+        return;
+    pm_logstream_flush(log); /* what came before goes the old way */
+    log->sink = sink;
+    log->sink_arg = arg;
+}
+
+void pm_logstream_set_rotation(pm_logstream *log, long long maxbytes, int backups)
+{
+    if (!log->path)
+        return; /* standard output is not ours to rotate */
+    log->maxbytes = maxbytes;
+    log->backups = backups;
+    measure(log);
+}
+
 int pm_logstream_reopen(pm_logstream *log)
 {
     if (!log->path)
@@ -203,6 +273,8 @@ int pm_logstream_reopen(pm_logstream *log)
         return fd;
     close_file(log, log->fd);
     log->fd = fd;
+    log->rotate_failed = false;
+    measure(log);
     return 0;
 }
 

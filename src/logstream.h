@@ -27,6 +27,14 @@ void pm_logstream_event(pm_logstream *log, const pm_event *ev);
 /* A supervisor-wide line: "TIME procmon: <text>". */
 void pm_logstream_message(pm_logstream *log, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Where the buffered lines go instead of write(2) on standard output (the
+ * daemon's non-blocking writer for descriptor 1, shared with programs whose
+ * stdout_logfile is /dev/stdout); NULL: write(2) again.  Ignored for a file. */
+typedef void (*pm_log_sink)(void *arg, const char *data, size_t len);
+void pm_logstream_set_sink(pm_logstream *log, pm_log_sink sink, void *arg);
+/* Rotates the file by size as output files do (output.h): maxbytes 0
+ * never.  A no-op for standard output. */
+void pm_logstream_set_rotation(pm_logstream *log, long long maxbytes, int backups);
 /* Log rotation: flushes, then opens the path again.  A no-op for standard
  * output.  On failure the old file stays in use; 0 or -errno. */
 int pm_logstream_reopen(pm_logstream *log);

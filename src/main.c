@@ -1,5 +1,6 @@
 /* The `procmon` command: global options, then the subcommand. */
 #include "procmon.h"
+#include "checkconfig.h"
 #include "cli.h"
 #include "run.h"
 
@@ -9,6 +10,8 @@
 
 static const char usage[] =
     "usage: procmon run [OPTIONS] [--name NAME] [CHILD OPTIONS] -- COMMAND [ARG...]\n"
+    "       procmon run [OPTIONS] -c FILE\n"
+    "       procmon check-config -c FILE\n"
     "       procmon [-s PATH] COMMAND [ARG...]\n"
     "       procmon --version | --help | help COMMAND\n"
     "\n"
@@ -24,7 +27,11 @@ static const char usage[] =
     "  remove    stop and forget processes: NAME...\n"
     "  tail      print a process's last output lines: [-n N] [-f] NAME\n"
     "  reload    re-read the config file\n"
+    "  reopen    reopen the log file and the programs' output files\n"
     "  shutdown  stop every process, then procmon\n"
+    "  check-config  print what a config file (supervisord's too) would run,\n"
+    "            and its warnings, starting nothing: -c FILE\n"
+    "A member of a config's [group:g] is named 'g:NAME'; 'g:*' names them all.\n"
     "'procmon help COMMAND' describes each.\n"
     "\n"
     "Global options, before the command:\n"
@@ -123,6 +130,10 @@ int main(int argc, char **argv)
             char *help_argv[] = {"run", "--help", NULL};
             return pm_cmd_run(2, help_argv);
         }
+        if (argc > 1 && strcmp(argv[1], "check-config") == 0) {
+            char *help_argv[] = {"check-config", "--help", NULL};
+            return pm_cmd_check_config(2, help_argv, NULL);
+        }
         if (argc > 1 && !pm_cli_help(argv[1], stdout)) {
             fprintf(stderr, "procmon: no such command: %s (see 'procmon --help')\n", argv[1]);
             return 2;
@@ -133,6 +144,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return g.socket || g.config ? run_with_globals(&g, argc, argv) : pm_cmd_run(argc, argv);
+    if (strcmp(cmd, "check-config") == 0)
+        return pm_cmd_check_config(argc, argv, g.config);
     if (pm_cli_is_command(cmd))
         return pm_cli_main(&g, argc, argv);
     if (cmd[0] == '-')

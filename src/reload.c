@@ -22,6 +22,7 @@ typedef struct replacement {
     reload *rl;
     char *name;
     pm_spec spec;
+    pm_program outputs; /* only out, err and redirect_stderr (paths owned) */
 } replacement;
 
 static void reload_release(reload *rl)
@@ -45,11 +46,13 @@ static void replaced_done(void *arg, int result)
 {
     (void)result;
     replacement *rp = arg;
-    int r = pm_daemon_add(rp->rl->d, rp->name, &rp->spec, true);
+    int r = pm_daemon_add(rp->rl->d, rp->name, &rp->spec, true, &rp->outputs);
     if (r < 0)
         pm_logstream_message(rp->rl->d->log, "reload: cannot add %s again: %s", rp->name, strerror(-r));
     reload_release(rp->rl);
     pm_spec_free(&rp->spec);
+    free(rp->outputs.out.path);
+    free(rp->outputs.err.path);
     free(rp->name);
     free(rp);
 }
@@ -75,12 +78,26 @@ static void collect(void *arg, const pm_status *st)
         c->names[c->count++] = strdup(st->name);
 }
 
-static void replace(reload *rl, const char *name, const pm_spec *spec)
+/* A copy of p's output settings into rp; false when out of memory. */
+static bool copy_outputs(replacement *rp, const pm_program *p)
+{
+    rp->outputs.out = p->out;
+    rp->outputs.err = p->err;
+    rp->outputs.redirect_stderr = p->redirect_stderr;
+    rp->outputs.out.path = p->out.path ? strdup(p->out.path) : NULL;
+    rp->outputs.err.path = p->err.path ? strdup(p->err.path) : NULL;
+    return (!p->out.path || rp->outputs.out.path) && (!p->err.path || rp->outputs.err.path);
+}
+
+static void replace(reload *rl, const char *name, const pm_program *p)
 {
     replacement *rp = calloc(1, sizeof *rp);
-    if (!rp || !(rp->name = strdup(name)) || pm_spec_copy(&rp->spec, spec) < 0) {
-        if (rp)
+    if (!rp || !copy_outputs(rp, p) || !(rp->name = strdup(name)) || pm_spec_copy(&rp->spec, &p->spec) < 0) {
+        if (rp) {
             free(rp->name);
+            free(rp->outputs.out.path);
+            free(rp->outputs.err.path);
+        }
         free(rp);
         pm_logstream_message(rl->d->log, "reload: out of memory replacing %s", name);
         return;
@@ -105,7 +122,7 @@ static void apply(reload *rl, const pm_config *cfg)
         const pm_program *p = &cfg->programs[i];
         pm_status st;
         if (pm_monitor_status(d->mon, p->name, &st) < 0) {
-            int r = pm_daemon_add(d, p->name, &p->spec, true);
+            int r = pm_daemon_add(d, p->name, &p->spec, true, p);
             if (r < 0)
                 pm_logstream_message(d->log, "reload: cannot add %s: %s", p->name, strerror(-r));
             else
@@ -113,10 +130,12 @@ static void apply(reload *rl, const pm_config *cfg)
             continue;
         }
         const pm_procdata *pd = st.user_data;
-        /* An `add`ed process that the file now names becomes the file's. */
-        if ((pd && !pd->from_config) || !pm_spec_equal(st.spec, &p->spec)) {
+        /* An `add`ed process that the file now names becomes the file's;
+         * new output settings are a change like any other. */
+        if ((pd && !pd->from_config) || !pm_spec_equal(st.spec, &p->spec) ||
+            (pd && !pm_daemon_outputs_equal(pd, p))) {
             json_array_append_new(changed, json_string(p->name));
-            replace(rl, p->name, &p->spec);
+            replace(rl, p->name, p);
         }
     }
     for (size_t i = 0; i < cur.count; i++) {

@@ -11,6 +11,7 @@ static const char *const cmd_names[] = {
     [PM_CMD_STATUS] = "status", [PM_CMD_START] = "start",   [PM_CMD_STOP] = "stop",
     [PM_CMD_RESTART] = "restart", [PM_CMD_REMOVE] = "remove", [PM_CMD_SIGNAL] = "signal",
     [PM_CMD_ADD] = "add",       [PM_CMD_TAIL] = "tail",     [PM_CMD_RELOAD] = "reload",
+    [PM_CMD_REOPEN] = "reopen",
     [PM_CMD_SHUTDOWN] = "shutdown",
 };
 
@@ -110,6 +111,7 @@ static const char *check(pm_cmd cmd, json_t *msg, char *err, size_t errlen)
     case PM_CMD_TAIL:
         return check_tail(msg);
     case PM_CMD_RELOAD:
+    case PM_CMD_REOPEN:
     case PM_CMD_SHUTDOWN:
         return NULL;
     }

@@ -17,6 +17,7 @@ typedef enum {
     PM_CMD_ADD,
     PM_CMD_TAIL,
     PM_CMD_RELOAD,
+    PM_CMD_REOPEN,
     PM_CMD_SHUTDOWN,
 } pm_cmd;
 

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define TAIL_FILE_MAX_BYTES (4 * 1024 * 1024) /* read at most this much of a file for `tail` */
+
 /* ---- names ---- */
 
 typedef struct name_list {
@@ -22,6 +24,36 @@ static void collect_name(void *arg, const pm_status *st)
     l->names[l->count++] = (char *)st->name;
 }
 
+/* "g:*" or "g:" names every member of [group:g], as in supervisorctl:
+ * the processes named "g:..." (the config names a group's members so). */
+typedef struct group_match {
+    name_list *out;
+    const char *prefix; /* "g:" */
+    size_t len;
+    size_t found;
+} group_match;
+
+static bool is_group_pattern(const char *name, size_t *prefix_len)
+{
+    const char *colon = strchr(name, ':');
+    if (!colon || colon == name || (colon[1] && strcmp(colon + 1, "*") != 0))
+        return false;
+    *prefix_len = (size_t)(colon - name) + 1;
+    return true;
+}
+
+static void collect_member(void *arg, const pm_status *st)
+{
+    group_match *m = arg;
+    if (strncmp(st->name, m->prefix, m->len) != 0)
+        return;
+    m->found++;
+    for (size_t j = 0; j < m->out->count; j++) /* "stop g:* g:a" stops it once */
+        if (strcmp(m->out->names[j], st->name) == 0)
+            return;
+    m->out->names[m->out->count++] = (char *)st->name;
+}
+
 /* The request's "names" (decoded: an array of strings), with "all" or
  * none for every process; every name must exist.  0, or -1 after answering
  * req with the error. */
@@ -32,7 +64,13 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *
     bool all = n == 0;
     for (size_t i = 0; i < n; i++)
         all |= strcmp(json_string_value(json_array_get(names, i)), "all") == 0;
-    size_t cap = all ? pm_monitor_count(d->mon) : n;
+    bool groups = false;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        groups |= is_group_pattern(json_string_value(json_array_get(names, i)), &len);
+    }
+    /* a group may hold every process, each may be named once more */
+    size_t cap = all ? pm_monitor_count(d->mon) : groups ? pm_monitor_count(d->mon) + n : n;
     out->names = calloc(cap ? cap : 1, sizeof *out->names);
     out->count = 0;
     if (!out->names) {
@@ -46,6 +84,18 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *
     for (size_t i = 0; i < n; i++) {
         const char *name = json_string_value(json_array_get(names, i));
         pm_status st;
+        group_match m = {.out = out, .prefix = name};
+        if (is_group_pattern(name, &m.len)) {
+            pm_monitor_foreach(d->mon, collect_member, &m);
+            if (m.found == 0) {
+                char shown[256];
+                pm_request_fail(req, "no such group: %.*s", (int)(m.len - 1),
+                                pm_printable(name, shown, sizeof shown));
+                free(out->names);
+                return -1;
+            }
+            continue;
+        }
         if (pm_monitor_status(d->mon, name, &st) < 0) {
             char shown[256];
             pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
@@ -83,7 +133,7 @@ static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
             continue;
         pm_procdata fallback = {0}, *pd = st.user_data ? st.user_data : &fallback;
         r = shown++ > 0 ? pm_strbuf_add(&b, ",", 1) : 0;
-        r = r ? r : pm_status_json_append(&b, &st, &pd->status);
+        r = r ? r : pm_status_json_append(&b, &st, &pd->status, pd->dropped_bytes);
         pm_status_text_free(&fallback.status);
     }
     r = r ? r : pm_strbuf_add(&b, "]}", 2);
@@ -302,7 +352,7 @@ static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
         pm_request_fail(req, "cannot add %s: %s", name, err);
         return;
     }
-    int r = nomem ? -ENOMEM : pm_daemon_add(d, name, &spec, false);
+    int r = nomem ? -ENOMEM : pm_daemon_add(d, name, &spec, false, NULL);
     pm_strv_free(spec.argv);
     pm_strv_free(spec.env);
     if (r == -EEXIST)
@@ -332,6 +382,42 @@ static void append_line(void *arg, int stream, const char *line, size_t len)
         json_array_append_new(arg, obj);
 }
 
+typedef struct file_lines {
+    json_t *out;
+    int stream;
+} file_lines;
+
+static void append_file_line(void *arg, const char *line, size_t len)
+{
+    file_lines *fl = arg;
+    append_line(fl->out, fl->stream, line, len);
+}
+
+/* The file its lines go to, if any: stdout's, else stderr's. */
+static pm_target *file_target(const pm_procdata *pd, int *stream)
+{
+    *stream = PM_STDOUT;
+    if (pd->out_target && pm_target_path(pd->out_target))
+        return pd->out_target;
+    *stream = PM_STDERR;
+    if (!pd->redirect_stderr && pd->err_target && pm_target_path(pd->err_target))
+        return pd->err_target;
+    return NULL;
+}
+
+/* Memory holds fewer lines than asked: the file has more, and what memory
+ * holds is in it too (once flushed).  0, or -1 to use the ring. */
+static int tail_from_file(pm_daemon *d, pm_procdata *pd, size_t n, json_t *out)
+{
+    int stream;
+    pm_target *t = file_target(pd, &stream);
+    if (!t)
+        return -1;
+    pm_target_flush(t, (double)uv_now(&d->loop) / 1000);
+    file_lines fl = {out, stream};
+    return pm_file_last_lines(pm_target_path(t), n, TAIL_FILE_MAX_BYTES, append_file_line, &fl) < 0 ? -1 : 0;
+}
+
 static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
 {
     const char *name = json_string_value(json_object_get(msg, "name"));
@@ -345,7 +431,10 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
     }
     json_t *out = json_array();
     pm_procdata *pd = st.user_data;
-    if (out && pd && pd->ring)
+    size_t held = pd && pd->ring ? pm_ring_count(pd->ring) : 0;
+    if (out && pd && held < (size_t)n && tail_from_file(d, pd, (size_t)n, out) == 0)
+        ; /* the file's lines */
+    else if (out && pd && pd->ring)
         pm_ring_last(pd->ring, (size_t)n, append_line, out);
     json_t *answer = json_pack("{sbso}", "ok", 1, "lines", out ? out : json_array());
     if (json_is_true(json_object_get(msg, "follow")))
@@ -389,6 +478,14 @@ void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t 
     case PM_CMD_RELOAD:
         pm_daemon_reload(d, req);
         break;
+    case PM_CMD_REOPEN: {
+        char err[256];
+        if (pm_daemon_reopen(d, err, sizeof err) < 0)
+            pm_request_fail(req, "%s", err);
+        else
+            pm_request_answer(req, json_pack("{sb}", "ok", 1));
+        break;
+    }
     case PM_CMD_SHUTDOWN:
         pm_daemon_shutdown(d, req);
         break;

@@ -8,6 +8,7 @@
 #include "procmon.h"
 #include "sockpath.h"
 #include "spec.h"
+#include "startup.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Which options the command line set (PM_CFG_* bits and this one): those
@@ -227,10 +229,38 @@ static void merge_config(run_args *args, const pm_config *cfg)
         args->log_file = cfg->log_file;
 }
 
+/* Paths that [supervisord]'s directory would move: made absolute first,
+ * as supervisord does with its own.  Each *path is replaced by a copy kept
+ * in owned[]; false without memory. */
+static bool absolute_paths(const char **paths[], size_t n, char **owned)
+{
+    for (size_t i = 0; i < n; i++) {
+        owned[i] = NULL;
+        if (!*paths[i] || (*paths[i])[0] == '/')
+            continue;
+        if (!(owned[i] = pm_absolute_path(*paths[i])))
+            return false;
+        *paths[i] = owned[i];
+    }
+    return true;
+}
+
+/* The log file's rotation size.  A device (--log-file /dev/null,
+ * logfile=/dev/stdout) is never rotated: renaming it would move the
+ * device node itself, and supervisord's handler, which measures the file
+ * position, never rotates one either. */
+static long long log_rotation_limit(const char *path, long long configured)
+{
+    struct stat st;
+    if (path && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+        return 0;
+    return configured < 0 ? PM_LOG_DEFAULT_MAXBYTES : configured;
+}
+
 static int run_with_config(run_args *args)
 {
     pm_config cfg;
-    char err[512];
+    char err[PATH_MAX + 512];
     if (pm_config_load(args->config_path, &cfg, err, sizeof err) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         return 2;
@@ -240,19 +270,34 @@ static int run_with_config(run_args *args)
     merge_config(args, &cfg);
     int status = 2, r;
     char socket_path[PATH_MAX], state_path[PATH_MAX + 8];
+    const char *pidfile = cfg.pidfile, *cfg_socket = cfg.socket;
+    const char **moved[] = {&args->config_path, &args->log_file, &args->socket_path, &cfg_socket, &pidfile};
+    char *owned[sizeof moved / sizeof *moved] = {0};
+    bool pid_written = false;
     if (args->opts.min_restart_delay > args->opts.max_restart_delay) {
         fprintf(stderr, "procmon: min_restart_delay is greater than max_restart_delay\n");
-    } else if ((r = pm_socket_path(args->socket_path, cfg.socket, socket_path, sizeof socket_path)) < 0) {
+    } else if (cfg.directory && !absolute_paths(moved, sizeof moved / sizeof *moved, owned)) {
+        fprintf(stderr, "procmon: cannot make paths absolute: %s\n", strerror(errno ? errno : ENOMEM));
+        status = 1;
+    } else if (pm_startup_apply(&cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+    } else if ((r = pm_socket_path(args->socket_path, cfg_socket, socket_path, sizeof socket_path)) < 0) {
         fprintf(stderr, "procmon: the control socket's path is %s\n", r == -EINVAL ? "empty" : "too long");
     } else if (pm_socket_dir_prepare(socket_path, err, sizeof err) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         status = 1;
+    } else if (pidfile && pm_pidfile_write(pidfile, err, sizeof err) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+        status = 1;
     } else {
+        pid_written = pidfile != NULL;
         snprintf(state_path, sizeof state_path, "%s.state", socket_path);
         pm_daemon_settings settings = {
             .opts = args->opts,
             .socket_path = socket_path,
             .log_file = args->log_file,
+            .log_maxbytes = log_rotation_limit(args->log_file, cfg.log_maxbytes),
+            .log_backups = cfg.log_backups < 0 ? PM_LOG_DEFAULT_BACKUPS : cfg.log_backups,
             .log_format = args->log_format,
             .config_path = args->config_path,
             .state_path = state_path,
@@ -261,6 +306,10 @@ static int run_with_config(run_args *args)
         };
         status = pm_daemon_run(&settings);
     }
+    if (pid_written)
+        pm_pidfile_remove(pidfile);
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
     pm_config_free(&cfg);
     return status;
 }

@@ -65,7 +65,8 @@ static int put_seconds(pm_strbuf *b, const char *key, double v, int present)
     return pm_strbuf_add(b, text, (size_t)n);
 }
 
-int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache)
+int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
+                          unsigned long long dropped_bytes)
 {
     if (!cache->name && make_cache(st, cache) < 0)
         return -ENOMEM;
@@ -82,6 +83,7 @@ int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cac
     r = r ? r : put_int(b, "exit_status", st->exit_status, st->exit_status >= 0);
     r = r ? r : put_int(b, "exit_signal", st->exit_signal, st->exit_signal > 0);
     r = r ? r : put_seconds(b, "restart_in", st->restart_in, st->restart_in >= 0);
+    r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);

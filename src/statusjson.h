@@ -14,8 +14,10 @@ typedef struct pm_status_text {
     char *spec; /* "argv":[...],"cwd":...,"user":...,"group":... */
 } pm_status_text;
 
-/* Appends st's object to b, making *cache on first use: 0 or -ENOMEM. */
-int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache);
+/* Appends st's object to b, making *cache on first use: 0 or -ENOMEM.
+ * dropped_bytes: output its targets could not take (daemon.h). */
+int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
+                          unsigned long long dropped_bytes);
 void pm_status_text_free(pm_status_text *cache);
 
 #endif

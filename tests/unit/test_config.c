@@ -632,7 +632,7 @@ static void test_supervisord_warnings(void **state)
          "[rpcinterface:supervisor]\n"                /* 8 */
          "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
          "[include]\n"                                /* 10 */
-         "files = conf.d/*.conf\n"
+         "files = /nonexistent-procmon/*.conf\n"
          "[group:g]\n"                                /* 12 */
          "programs = a\n"
          "[eventlistener:ev]\n"                       /* 14 */
@@ -666,31 +666,25 @@ static void test_supervisord_warnings(void **state)
         ":4: [inet_http_server] is not supported by procmon; ignored",
         ":6: [supervisorctl] is not supported by procmon; ignored",
         ":8: [rpcinterface:supervisor] is not supported by procmon; ignored",
-        ":10: [include] is not supported by procmon; ignored",
-        ":12: [group:g] is not supported by procmon; ignored",
         ":14: [eventlistener:ev] is not supported by procmon; ignored",
         ":17: [fcgi-program:fc] is not supported by procmon; ignored",
         ":20: [ctlplugin:p] is not supported by procmon; ignored",
-        ":24: stdout_logfile in [program:a] is not supported by procmon; ignored",
-        ":25: stdout_logfile_maxbytes in [program:a] is not supported by procmon; ignored",
-        ":26: stdout_logfile_backups in [program:a] is not supported by procmon; ignored",
         ":27: stdout_capture_maxbytes in [program:a] is not supported by procmon; ignored",
         ":28: stdout_events_enabled in [program:a] is not supported by procmon; ignored",
         ":29: stdout_syslog in [program:a] is not supported by procmon; ignored",
-        ":30: stderr_logfile in [program:a] is not supported by procmon; ignored",
-        ":31: stderr_logfile_maxbytes in [program:a] is not supported by procmon; ignored",
-        ":32: stderr_logfile_backups in [program:a] is not supported by procmon; ignored",
         ":33: stderr_capture_maxbytes in [program:a] is not supported by procmon; ignored",
         ":34: stderr_events_enabled in [program:a] is not supported by procmon; ignored",
         ":35: stderr_syslog in [program:a] is not supported by procmon; ignored",
-        ":36: redirect_stderr in [program:a] is not supported by procmon; ignored",
         ":37: serverurl in [program:a] is not supported by procmon; ignored",
+        /* after the whole file, when supervisord reads its includes */
+        ":11: [include] files: no file matches '/nonexistent-procmon/*.conf'",
     };
     size_t n = sizeof expected / sizeof *expected;
     for (size_t i = 0; i < n && i < cfg.nwarnings; i++)
         assert_warning(&cfg, i, f, expected[i]);
     assert_int_equal(cfg.nwarnings, n);
     assert_int_equal(cfg.nprograms, 1);
+    assert_string_equal(cfg.programs[0].name, "g:a");
     pm_config_free(&cfg);
 }
 
@@ -701,22 +695,97 @@ static void test_supervisord_section(void **state)
     /* nodaemon alone: nothing to say. */
     load(f, "[supervisord]\nnodaemon = true\n[program:a]\ncommand=x\n", &cfg);
     assert_int_equal(cfg.nwarnings, 0);
+    assert_int_equal(cfg.umask, -1);
+    assert_true(cfg.minfds == -1 && cfg.minprocs == -1 && cfg.log_maxbytes == -1);
+    assert_null(cfg.pidfile);
     pm_config_free(&cfg);
-    /* Anything else: one warning for the section, on its line. */
-    load(f,
-         "[program:a]\ncommand=x\n\n"
-         "[supervisord]\nnodaemon=true\nlogfile=/var/log/supervisord.log\npidfile=/run/s.pid\n"
-         "no_such_key_either=1\n",
-         &cfg);
-    assert_int_equal(cfg.nwarnings, 1);
-    assert_warning(&cfg, 0, f, ":4: [supervisord] is not supported by procmon; ignored");
+    /* Every key procmon honours, read into the config; the ones it does not
+     * act on warned about, once each, on their line. */
+    char text[2048];
+    snprintf(text, sizeof text,
+             "[program:a]\ncommand=x\n\n"
+             "[supervisord]\n"                               /* 4 */
+             "nodaemon=true\n"
+             "logfile=%%(here)s/supervisord.log\n"
+             "logfile_maxbytes=5MB\n"
+             "logfile_backups=3\n"
+             "pidfile=%%(here)s/s.pid\n"                     /* 9 */
+             "childlogdir=%%(here)s\n"
+             "directory=/\n"
+             "umask=027\n"
+             "minfds=64\n"
+             "minprocs=32\n"
+             "user=root\n"
+             "identifier=web-1\n"
+             "loglevel=debug\n"                              /* 17 */
+             "silent=false\n"
+             "nocleanup=true\n"
+             "strip_ansi=false\n"
+             "LOGLEVEL=info\n");                             /* 21: repeated, no second warning */
+    load(f, text, &cfg);
+    char path[256];
+    snprintf(path, sizeof path, "%s/supervisord.log", f->dir);
+    assert_string_equal(cfg.log_file, path);
+    snprintf(path, sizeof path, "%s/s.pid", f->dir);
+    assert_string_equal(cfg.pidfile, path);
+    assert_string_equal(cfg.childlogdir, f->dir);
+    assert_string_equal(cfg.directory, "/");
+    assert_int_equal(cfg.umask, 027);
+    assert_true(cfg.log_maxbytes == 5 * 1024 * 1024);
+    assert_int_equal(cfg.log_backups, 3);
+    assert_true(cfg.minfds == 64 && cfg.minprocs == 32);
+    assert_string_equal(cfg.user, "root");
+    assert_string_equal(cfg.identifier, "web-1");
+    static const char *const expected[] = {
+        ":17: loglevel in [supervisord] is not supported by procmon; ignored",
+        ":18: silent in [supervisord] is not supported by procmon; ignored",
+        ":19: nocleanup in [supervisord] is not supported by procmon; ignored",
+        ":20: strip_ansi in [supervisord] is not supported by procmon; ignored",
+    };
+    for (size_t i = 0; i < 4 && i < cfg.nwarnings; i++)
+        assert_warning(&cfg, i, f, expected[i]);
+    assert_int_equal(cfg.nwarnings, 4);
     pm_config_free(&cfg);
-    /* An unsupported section once, however often it appears. */
-    load(f, "[include]\nfiles=a\n[program:a]\ncommand=x\n[include]\nfiles=b\n", &cfg);
-    assert_int_equal(cfg.nwarnings, 1);
-    assert_warning(&cfg, 0, f, ":1: [include] is not supported by procmon; ignored");
+    /* Sizes as supervisord reads them. */
+    static const struct { const char *text; long long bytes; } sizes[] = {
+        {"0", 0}, {"1024", 1024}, {"1KB", 1024}, {"2kb", 2048}, {"50MB", 50LL << 20}, {"1GB", 1LL << 30},
+    };
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        snprintf(text, sizeof text, "[supervisord]\nlogfile_maxbytes=%s\n", sizes[i].text);
+        load(f, text, &cfg);
+        if (cfg.log_maxbytes != sizes[i].bytes)
+            fail_msg("%s: %lld", sizes[i].text, cfg.log_maxbytes);
+        pm_config_free(&cfg);
+    }
+    /* [procmon] wins where both set the log file, in whatever order. */
+    load(f, "[procmon]\nlog_file=/tmp/a.log\n[supervisord]\nlogfile=/tmp/b.log\n", &cfg);
+    assert_string_equal(cfg.log_file, "/tmp/a.log");
     pm_config_free(&cfg);
+    /* Bad values, as supervisord refuses them. */
+    assert_error(f, "[supervisord]\nlogfile_maxbytes=5XB\n",
+                 ":2: bad value for logfile_maxbytes in [supervisord]: '5XB' (expected a size such as 50MB, 1024KB or 0)");
+    assert_error(f, "[supervisord]\npidfile=/nonexistent-procmon/s.pid\n",
+                 ":2: bad value for pidfile in [supervisord]: '/nonexistent-procmon/s.pid' (no folder /nonexistent-procmon)");
+    assert_error(f, "[supervisord]\nchildlogdir=/nonexistent-procmon\n",
+                 ":2: bad value for childlogdir in [supervisord]: '/nonexistent-procmon' (not an existing folder)");
+    assert_error(f, "[supervisord]\nuser=no-such-user-procmon\n",
+                 ":2: bad value for user in [supervisord]: 'no-such-user-procmon' (no such user)");
+    assert_error(f, "[supervisord]\numask=8\n",
+                 ":2: bad value for umask in [supervisord]: '8' (expected an octal number such as 022)");
+    assert_error(f, "[supervisord]\nminfds=many\n",
+                 ":2: bad value for minfds in [supervisord]: 'many' (expected a whole number)");
     /* A key that supervisord does not know either is an error. */
+    assert_error(f, "[supervisord]\nlogfiles=/x\n", ":2: unknown key 'logfiles' in [supervisord]");
+    /* Even in a section procmon ignores, when supervisord knows the keys. */
+    assert_error(f, "[unix_http_server]\nfiel=/x\n", ":2: unknown key 'fiel' in [unix_http_server]");
+    assert_error(f, "[supervisorctl]\nserverurl=x\nprompt=y\nport=1\n", ":4: unknown key 'port' in [supervisorctl]");
+    assert_error(f, "[eventlistener:e]\ncommand=x\nevents=TICK_5\nclear_environment=true\n",
+                 ":4: unknown key 'clear_environment' in [eventlistener:e]");
+    assert_error(f, "[fcgi-program:f]\ncommand=x\nsocket=tcp://h:1\nevents=TICK_5\n",
+                 ":4: unknown key 'events' in [fcgi-program:f]");
+    load(f, "[rpcinterface:x]\nsupervisor.rpcinterface_factory=a:b\nanything=goes\n", &cfg);
+    assert_int_equal(cfg.nwarnings, 1);
+    pm_config_free(&cfg);
     assert_error(f, "[program:a]\ncommand=x\nstdout_logfiles=/x\n", ":3: unknown key 'stdout_logfiles' in [program:a]");
 }
 
@@ -732,9 +801,9 @@ static void test_realistic_supervisord_conf(void **state)
          "chmod=0700                       ; only root\n"
          "\n"
          "[supervisord]\n"                                           /* 7 */
-         "logfile=/var/log/supervisor/supervisord.log ; its own log\n"
-         "pidfile=/var/run/supervisord.pid\n"
-         "childlogdir=/var/log/supervisor\n"
+         "logfile=/tmp/supervisord.log ; its own log\n"
+         "pidfile=/tmp/supervisord.pid\n"
+         "childlogdir=/tmp\n"
          "nodaemon=true\n"
          "\n"
          "; supervisorctl talks XML-RPC through this\n"
@@ -745,7 +814,7 @@ static void test_realistic_supervisord_conf(void **state)
          "serverurl=unix:///var/run/supervisor.sock\n"
          "\n"
          "[include]\n"                                               /* 20 */
-         "files = /etc/supervisor/conf.d/*.conf\n"
+         "files = /nonexistent-procmon/conf.d/*.conf\n"
          "\n"
          "[program:app]\n"                                           /* 23 */
          "command=/usr/local/bin/gunicorn --workers 4 --bind 0.0.0.0:8000 app:wsgi\n"
@@ -758,8 +827,8 @@ static void test_realistic_supervisord_conf(void **state)
          "stopasgroup=true\n"
          "killasgroup=true\n"
          "environment=DJANGO_SETTINGS_MODULE=\"app.settings\",PATH=\"/srv/app/venv/bin:%(ENV_PATH)s\"\n"
-         "stdout_logfile=/var/log/app/out.log\n"                     /* 34 */
-         "stderr_logfile=/var/log/app/err.log\n"                     /* 35 */
+         "stdout_logfile=/tmp/out.log\n"                             /* 34 */
+         "stderr_logfile=/tmp/err.log\n"                             /* 35 */
          "stdout_logfile_maxbytes=10MB\n"                            /* 36 */
          "\n"
          "[program:worker]\n"                                        /* 38 */
@@ -772,19 +841,13 @@ static void test_realistic_supervisord_conf(void **state)
          "stopsignal=QUIT\n"
          "priority=998\n"
          "redirect_stderr=true\n"                                    /* 47 */
-         "stdout_logfile=/var/log/app/worker-%(process_num)d.log\n", /* 48 */
+         "stdout_logfile=/tmp/worker-%(process_num)d.log\n",         /* 48 */
          &cfg);
     static const char *const expected[] = {
         ":3: [unix_http_server] is not supported by procmon; ignored",
-        ":7: [supervisord] is not supported by procmon; ignored",
         ":14: [rpcinterface:supervisor] is not supported by procmon; ignored",
         ":17: [supervisorctl] is not supported by procmon; ignored",
-        ":20: [include] is not supported by procmon; ignored",
-        ":34: stdout_logfile in [program:app] is not supported by procmon; ignored",
-        ":35: stderr_logfile in [program:app] is not supported by procmon; ignored",
-        ":36: stdout_logfile_maxbytes in [program:app] is not supported by procmon; ignored",
-        ":47: redirect_stderr in [program:worker] is not supported by procmon; ignored",
-        ":48: stdout_logfile in [program:worker] is not supported by procmon; ignored",
+        ":21: [include] files: no file matches '/nonexistent-procmon/conf.d/*.conf'",
     };
     size_t n = sizeof expected / sizeof *expected;
     for (size_t i = 0; i < n && i < cfg.nwarnings; i++)
@@ -927,7 +990,7 @@ static void test_expansion_errors(void **state)
                  "here: ENV_*, group_name, here, host_node_name, numprocs, process_num, program_name)");
     assert_error(f, "[program:web]\ncommand = x\ndirectory = %(ENV_PROCMON_TEST_UNSET)s\n",
                  ":3: bad value for directory in [program:web]: '%(ENV_PROCMON_TEST_UNSET)s' "
-                 "(PROCMON_TEST_UNSET is not in procmon's environment)");
+                 "(PROCMON_TEST_UNSET is not in the environment)");
     assert_error(f, "[program:web]\ncommand = echo 100%\n",
                  ":2: bad value for command in [program:web]: 'echo 100%' "
                  "(a '%' must begin %(name)s, or be doubled: %%)");
@@ -1002,6 +1065,252 @@ static void test_here(void **state)
     pm_config_free(&cfg);
 }
 
+/* ---- [include] ---- */
+
+/* Writes dir/name (dir relative to the fixture's folder, made if need be). */
+static void write_in(const fixture *f, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", f->dir, name);
+    for (char *p = path + strlen(f->dir) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0700); /* EEXIST is fine; a real failure shows in write_file */
+        *p = '/';
+    }
+    write_file(path, text);
+}
+
+static void test_include(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    /* Globs in the order given, each one's matches sorted; relative to the
+     * including file's folder; nested; %(here)s is each file's own folder. */
+    write_in(f, "conf.d/20-b.conf", "[program:b]\ncommand=/bin/b %(here)s\n");
+    write_in(f, "conf.d/10-a.conf", "[program:a]\ncommand=/bin/a\n[include]\nfiles=../more/*.ini\n");
+    write_in(f, "conf.d/skipped.txt", "[program:nope]\ncommand=x\n");
+    write_in(f, "more/x.ini", "[program:x]\ncommand=/bin/x %(here)s\n");
+    write_in(f, "last.conf", "[program:last]\ncommand=/bin/last\n");
+    write_in(f, "conf.d/zz.conf/x", ""); /* a folder that the glob matches */
+    load(f,
+         "[program:main]\ncommand=/bin/main %(here)s\n"
+         "[include]\n"
+         "files = conf.d/*.conf\n"
+         "        nothing/*.conf last.conf\n",
+         &cfg);
+    static const char *const order[] = {"main", "a", "x", "b", "last"};
+    assert_int_equal(cfg.nprograms, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(cfg.programs[i].name, order[i]);
+    char here[256];
+    assert_string_equal(cfg.programs[0].spec.argv[1], f->dir);
+    snprintf(here, sizeof here, "%s/more", f->dir);
+    assert_string_equal(cfg.programs[2].spec.argv[1], here);
+    snprintf(here, sizeof here, "%s/conf.d", f->dir);
+    assert_string_equal(cfg.programs[3].spec.argv[1], here);
+    /* Each program knows its own file. */
+    snprintf(here, sizeof here, "%s/conf.d/20-b.conf", f->dir);
+    assert_string_equal(cfg.programs[3].file, here);
+    assert_int_equal(cfg.programs[3].line, 1);
+    /* A folder is skipped, and a glob that matches nothing is no error:
+     * a warning each, on the include's line. */
+    char expected[512];
+    assert_int_equal(cfg.nwarnings, 2);
+    snprintf(expected, sizeof expected, ":4: [include] files: %s/conf.d/zz.conf is not a regular file; skipped", f->dir);
+    assert_warning(&cfg, 0, f, expected);
+    snprintf(expected, sizeof expected, ":4: [include] files: no file matches '%s/nothing/*.conf'", f->dir);
+    assert_warning(&cfg, 1, f, expected);
+    pm_config_free(&cfg);
+
+    /* An included file's later value wins, and its %(here)s is its own. */
+    write_in(f, "over/o.conf", "[program:main]\ndirectory=%(here)s\n[supervisord]\nidentifier=inner\n");
+    load(f,
+         "[supervisord]\nidentifier=outer\n"
+         "[program:main]\ncommand=/bin/main\ndirectory=/nowhere\n"
+         "[include]\nfiles=over/o.conf\n",
+         &cfg);
+    snprintf(here, sizeof here, "%s/over", f->dir);
+    assert_string_equal(cfg.programs[0].spec.cwd, here);
+    assert_string_equal(cfg.identifier, "inner");
+    pm_config_free(&cfg);
+}
+
+static void test_include_errors(void **state)
+{
+    fixture *f = *state;
+    char path[512], expected[1024];
+    /* An error in an included file names that file and its line. */
+    write_in(f, "conf.d/bad.conf", "[program:b]\ncommand=/bin/b\ncomand=typo\n");
+    snprintf(path, sizeof path, "%s/conf.d/bad.conf", f->dir);
+    write_file(f->path, "[include]\nfiles=conf.d/*.conf\n");
+    char err[1024];
+    pm_config cfg;
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s:3: unknown key 'comand' in [program:b]", path);
+    assert_string_equal(err, expected);
+    assert_empty(&cfg);
+    /* So does a bad value, found in the second pass. */
+    write_in(f, "conf.d/bad.conf", "\n[program:b]\ncommand=/bin/b\npriority=high\n");
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(expected, sizeof expected,
+             "%s:4: bad value for priority in [program:b]: 'high' (expected a whole number)", path);
+    assert_string_equal(err, expected);
+    /* Each file starts outside any section, as configparser reads it. */
+    write_in(f, "conf.d/bad.conf", "command=/bin/b\n");
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s:1: 'command' is outside any section", path);
+    assert_string_equal(err, expected);
+    /* A cycle: named at the include that closes it. */
+    write_in(f, "conf.d/bad.conf", "[program:b]\ncommand=/bin/b\n\n[include]\nfiles=../procmon.conf\n");
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s:5: [include] files: %s/conf.d/../procmon.conf is already being read: an include cycle",
+             path, f->dir);
+    assert_string_equal(err, expected);
+    /* A file including itself. */
+    write_file(f->path, "[include]\nfiles=procmon.conf\n");
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(expected, sizeof expected, "%s:2: [include] files: %s is already being read: an include cycle",
+             f->path, f->path);
+    assert_string_equal(err, expected);
+    /* An included file that cannot be read: named, with the include's line. */
+    write_in(f, "conf.d/bad.conf", "[program:b]\ncommand=/bin/b\n");
+    assert_int_equal(chmod(path, 0), 0);
+    if (access(path, R_OK) != 0) { /* root reads anything */
+        write_file(f->path, "[program:a]\ncommand=x\n[include]\nfiles=conf.d/*.conf\n");
+        assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+        snprintf(expected, sizeof expected, "%s:4: [include] files: cannot read %s: Permission denied", f->path, path);
+        assert_string_equal(err, expected);
+    }
+    assert_int_equal(chmod(path, 0600), 0);
+    /* [include] must say which files, as supervisord requires. */
+    assert_error(f, "[program:a]\ncommand=x\n[include]\n", ":3: [include] has no files");
+    assert_error(f, "[include]\nfile=x\n", ":2: unknown key 'file' in [include]");
+    /* An unknown expansion in files: an error naming the line. */
+    assert_error(f, "[include]\nfiles=%(nope)s\n",
+                 ":2: bad value for files in [include]: '%(nope)s' (unknown expansion %(nope); known here: "
+                 "ENV_*, here, host_node_name)");
+}
+
+/* ---- [group:x] ---- */
+
+static void test_groups(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f,
+         "[group:web]\n"
+         "programs = nginx, php\n"
+         "priority = 10\n"
+         "[group:ops]\n"
+         "programs=php\n"
+         "[program:nginx]\n"
+         "command=/bin/nginx %(group_name)s %(program_name)s\n"
+         "priority=500\n"
+         "[program:php]\n"
+         "command=/bin/php %(group_name)s\n"
+         "numprocs=2\n"
+         "process_name=%(program_name)s_%(process_num)d\n"
+         "[program:cron]\n"
+         "command=/bin/cron %(group_name)s\n",
+         &cfg);
+    static const char *const names[] = {"web:nginx", "web:php_0", "web:php_1", "ops:php_0", "ops:php_1", "cron"};
+    assert_int_equal(cfg.nprograms, 6);
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(cfg.programs[i].name, names[i]);
+    static const char *const nginx[] = {"/bin/nginx", "web", "nginx", NULL};
+    assert_strv(cfg.programs[0].spec.argv, nginx);
+    /* the group's priority orders its members; without one they keep theirs */
+    assert_int_equal(cfg.programs[0].spec.priority, 10);
+    assert_int_equal(cfg.programs[1].spec.priority, 10);
+    assert_int_equal(cfg.programs[3].spec.priority, 999);
+    assert_string_equal(cfg.programs[3].spec.argv[1], "ops");
+    /* outside a group, group_name is the program's name */
+    assert_string_equal(cfg.programs[5].spec.argv[1], "cron");
+    assert_int_equal(cfg.nwarnings, 0);
+    pm_config_free(&cfg);
+
+    assert_error(f, "[group:g]\nprograms=a,b\n[program:a]\ncommand=x\n",
+                 ":2: bad value for programs in [group:g]: 'a,b' (no [program:b])");
+    assert_error(f, "[group:g]\npriority=1\n[program:a]\ncommand=x\n", ":1: [group:g] has no programs");
+    assert_error(f, "[group:g]\nprograms=a\npriority=first\n[program:a]\ncommand=x\n",
+                 ":3: bad value for priority in [group:g]: 'first' (expected a whole number)");
+    assert_error(f, "[group:a b]\nprograms=a\n",
+                 ":1: bad group name 'a b' in [group:a b]: blanks, control characters, ':' and '/' are not allowed");
+    assert_error(f, "[group:g]\nprograms=a\nprogram=a\n", ":3: unknown key 'program' in [group:g]");
+}
+
+/* ---- Environment: [supervisord]'s, the program's, procmon's ---- */
+
+static void test_environment_layers(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    assert_int_equal(setenv("PROCMON_TEST_LAYER", "from-procmon", 1), 0);
+    assert_int_equal(setenv("PROCMON_TEST_PCT", "100%(x)s %%", 1), 0);
+    load(f,
+         "[supervisord]\n"
+         /* supervisord expands this line twice: %%%% is one % */
+         "environment = G=\"%(ENV_PROCMON_TEST_LAYER)s\",SHARED=global,PCTG=\"a%%%%b\"\n"
+         "identifier = %(ENV_G)s\n"
+         "[program:a]\n"
+         /* its own environment sees [supervisord]'s, not itself */
+         "environment = SHARED=own,FROM=\"%(ENV_SHARED)s\",PROCMON_TEST_LAYER=overridden\n"
+         /* every other key sees its own first, then [supervisord]'s, then procmon's */
+         "command = /bin/a %(ENV_SHARED)s %(ENV_G)s %(ENV_PROCMON_TEST_LAYER)s %(ENV_PCTG)s\n"
+         "directory = /%(ENV_PROCMON_TEST_PCT)s\n"
+         "[program:b]\n"
+         "command = /bin/b %(ENV_SHARED)s\n",
+         &cfg);
+    assert_string_equal(cfg.identifier, "from-procmon");
+    const pm_spec *a = &cfg.programs[0].spec, *b = &cfg.programs[1].spec;
+    static const char *const argv[] = {"/bin/a", "own", "from-procmon", "overridden", "a%b", NULL};
+    assert_strv(a->argv, argv);
+    /* a value holding '%' comes in once, never expanded again */
+    assert_string_equal(a->cwd, "/100%(x)s %%");
+    /* the child's environment: [supervisord]'s under the program's */
+    static const char *const env_a[] = {"G=from-procmon", "PCTG=a%b", "SHARED=own", "FROM=global",
+                                        "PROCMON_TEST_LAYER=overridden", NULL};
+    assert_strv(a->env, env_a);
+    static const char *const env_b[] = {"G=from-procmon", "SHARED=global", "PCTG=a%b", NULL};
+    assert_strv(b->env, env_b);
+    static const char *const argv_b[] = {"/bin/b", "global", NULL};
+    assert_strv(b->argv, argv_b);
+    static const char *const global[] = {"G=from-procmon", "SHARED=global", "PCTG=a%b", NULL};
+    assert_strv(cfg.environment, global);
+    pm_config_free(&cfg);
+    /* Without [supervisord]'s, a program without environment adds nothing. */
+    load(f, "[program:a]\ncommand=x\n", &cfg);
+    assert_null(cfg.programs[0].spec.env);
+    assert_null(cfg.environment);
+    pm_config_free(&cfg);
+    /* A program's own variable is not there for its environment line. */
+    assert_error(f, "[program:a]\ncommand=x\nenvironment=A=1,B=\"%(ENV_A)s\"\n",
+                 ":3: bad value for environment in [program:a]: 'A=1,B=\"%(ENV_A)s\"' (A is not in the environment)");
+    unsetenv("PROCMON_TEST_LAYER");
+    unsetenv("PROCMON_TEST_PCT");
+}
+
+/* supervisord's inline-comment rule knows no quotes: ';' after a blank
+ * begins a comment even inside "...", and only then. */
+static void test_quoted_semicolons(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f, "[program:nginx]\ncommand=nginx -g \"daemon off;\"\n", &cfg);
+    static const char *const argv[] = {"nginx", "-g", "daemon off;", NULL};
+    assert_strv(cfg.programs[0].spec.argv, argv);
+    pm_config_free(&cfg);
+    assert_error(f, "[program:sh]\ncommand=sh -c \"a ; b\"\n",
+                 ":2: bad value for command in [program:sh]: 'sh -c \"a' (unterminated double quote)");
+    /* configparser looks for ';' and '#' in lock-step: the first round
+     * finds "a;b" and " #f", so " ;e" stays in the value; likewise on a
+     * continuation line. */
+    load(f, "[program:a]\ncommand=/bin/echo a;b c;d ;e #f\n  x;1 y;2 ;3 #z\n", &cfg);
+    static const char *const quirk[] = {"/bin/echo", "a;b", "c;d", ";e", "x;1", "y;2", ";3", NULL};
+    assert_strv(cfg.programs[0].spec.argv, quirk);
+    pm_config_free(&cfg);
+}
+
 /* ---- What inih makes of the text ---- */
 
 static void test_ini_continuations_and_repeats(void **state)
@@ -1052,7 +1361,7 @@ static void test_ini_continuations_and_repeats(void **state)
     assert_error(f, "[program:a]\ncommand = x\n  y\n  z\nnumprocs = 0\n",
                  ":5: bad value for numprocs in [program:a]: '0' (expected a whole number, 1 or more)");
     /* A continuation of an ignored key is ignored with it. */
-    load(f, "[program:a]\ncommand=x\nstdout_logfile=/a\n  /b\n", &cfg);
+    load(f, "[program:a]\ncommand=x\nstdout_syslog=/a\n  /b\n", &cfg);
     assert_int_equal(cfg.nwarnings, 1);
     pm_config_free(&cfg);
 }
@@ -1243,6 +1552,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expansion_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expansion_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_here, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_include_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_environment_layers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quoted_semicolons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_continuations_and_repeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_comments_and_delimiters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inih_settings_restored, setup, teardown),

@@ -12,10 +12,10 @@
 
 #include "statusjson.h"
 
-static json_t *encode(const pm_status *st, pm_status_text *cache)
+static json_t *encode(const pm_status *st, pm_status_text *cache, unsigned long long dropped)
 {
     pm_strbuf b = {0};
-    assert_int_equal(pm_status_json_append(&b, st, cache), 0);
+    assert_int_equal(pm_status_json_append(&b, st, cache, dropped), 0);
     json_error_t err;
     json_t *obj = json_loadb(b.buf, b.len, 0, &err);
     if (!obj)
@@ -36,10 +36,10 @@ static void test_running(void **state)
     pm_status st = {.name = "web", .state = PM_STATE_RUNNING, .pid = 4242, .uptime = 62.125,
                     .restarts = 3, .exit_status = 1, .exit_signal = 0, .restart_in = -1, .spec = &spec};
     pm_status_text cache = {0};
-    json_t *obj = encode(&st, &cache);
-    json_t *want = json_pack("{ss ss si sf si si sn sn s[sss] ss ss sn}", "name", "web", "state", "running",
+    json_t *obj = encode(&st, &cache, 5000000000ULL);
+    json_t *want = json_pack("{ss ss si sf si si sn sn sI s[sss] ss ss sn}", "name", "web", "state", "running",
                              "pid", 4242, "uptime", 62.125, "restarts", 3, "exit_status", 1,
-                             "exit_signal", "restart_in", "argv", "/bin/sh", "-c", "echo \"a\\b\"\ttab",
+                             "exit_signal", "restart_in", "dropped_bytes", (json_int_t)5000000000LL, "argv", "/bin/sh", "-c", "echo \"a\\b\"\ttab",
                              "cwd", "/srv/\"www\"", "user", "www-data", "group");
     assert_true(json_equal(obj, want));
     json_decref(obj);
@@ -57,10 +57,10 @@ static void test_backoff_then_cached(void **state)
     pm_status st = {.name = "w_01", .state = PM_STATE_BACKOFF, .pid = 0, .uptime = 0, .restarts = 7,
                     .exit_status = -1, .exit_signal = 9, .restart_in = 4.5, .spec = &spec};
     pm_status_text cache = {0};
-    json_t *obj = encode(&st, &cache);
-    json_t *want = json_pack("{ss ss sn sn si sn si sf s[s] sn sn sn}", "name", "w_01", "state", "backoff",
+    json_t *obj = encode(&st, &cache, 0);
+    json_t *want = json_pack("{ss ss sn sn si sn si sf si s[s] sn sn sn}", "name", "w_01", "state", "backoff",
                              "pid", "uptime", "restarts", 7, "exit_status", "exit_signal", 9,
-                             "restart_in", 4.5, "argv", "worker", "cwd", "user", "group");
+                             "restart_in", 4.5, "dropped_bytes", 0, "argv", "worker", "cwd", "user", "group");
     assert_true(json_equal(obj, want));
     json_decref(obj);
     /* The second time the fixed part comes from the cache, the rest is new. */
@@ -70,7 +70,7 @@ static void test_backoff_then_cached(void **state)
     st.uptime = 1.5;
     st.exit_signal = 0;
     st.restart_in = -1;
-    obj = encode(&st, &cache);
+    obj = encode(&st, &cache, 0);
     json_object_set_new(want, "state", json_string("running"));
     json_object_set_new(want, "pid", json_integer(77));
     json_object_set_new(want, "uptime", json_real(1.5));

@@ -1,0 +1,369 @@
+/* Output targets: the rotation rule to the byte, backups shifted, bounded
+ * buffers that drop and count, descriptors that never block the caller and
+ * whose shared flags stay as they were, reopen after a move, reading back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "output.h"
+
+typedef struct fixture {
+    char dir[64];
+    char path[128];
+    char reports[16][256];
+    int nreports;
+} fixture;
+
+static void on_report(void *arg, const char *message)
+{
+    fixture *f = arg;
+    if (f->nreports < 16)
+        snprintf(f->reports[f->nreports++], sizeof f->reports[0], "%s", message);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/procmon-output-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(f->path, sizeof f->path, "%s/x.log", f->dir);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *fp = fopen(path, "re");
+    if (!fp)
+        return NULL;
+    char *buf = calloc(1, 1 << 20);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+    buf[n] = '\0';
+    fclose(fp);
+    return buf;
+}
+
+static void assert_file(const char *path, const char *want)
+{
+    char *got = slurp(path);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "we");
+    assert_non_null(fp);
+    assert_true(fputs(text, fp) >= 0);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void test_rotation_take(void **state)
+{
+    (void)state;
+    const char *b = "aaaa\nbbbb\ncc\n"; /* lines of 5, 5 and 3 bytes */
+    assert_int_equal(pm_rotation_take(b, 13, 0, 0), 13);   /* no limit */
+    assert_int_equal(pm_rotation_take(b, 13, 0, 13), 13);  /* exactly the limit */
+    assert_int_equal(pm_rotation_take(b, 13, 0, 12), 10);  /* the third line would pass it */
+    assert_int_equal(pm_rotation_take(b, 13, 3, 10), 5);
+    assert_int_equal(pm_rotation_take(b, 13, 6, 10), 0);   /* rotate first */
+    assert_int_equal(pm_rotation_take(b, 13, 0, 2), 5);    /* too long for any file: alone */
+    assert_int_equal(pm_rotation_take("abc", 3, 0, 3), 3); /* a last line without '\n' */
+}
+
+static void test_rotate_files(void **state)
+{
+    fixture *f = *state;
+    char p1[160], p2[160], p3[160];
+    snprintf(p1, sizeof p1, "%s.1", f->path);
+    snprintf(p2, sizeof p2, "%s.2", f->path);
+    snprintf(p3, sizeof p3, "%s.3", f->path);
+    write_file(f->path, "new\n");
+    write_file(p1, "older\n");
+    write_file(p2, "oldest\n");
+    assert_int_equal(pm_rotate_files(f->path, 2), 0);
+    assert_file(f->path, NULL);
+    assert_file(p1, "new\n");
+    assert_file(p2, "older\n"); /* "oldest" dropped */
+    assert_file(p3, NULL);
+    write_file(f->path, "again\n");
+    assert_int_equal(pm_rotate_files(f->path, 0), 0); /* no backups: started afresh */
+    assert_file(f->path, NULL);
+    assert_file(p1, "new\n");
+    assert_int_equal(pm_rotate_files(f->path, 0), 0); /* nothing to remove is fine */
+}
+
+static pm_outputs *outputs(fixture *f)
+{
+    pm_outputs *o;
+    assert_int_equal(pm_outputs_new(on_report, f, &o), 0);
+    return o;
+}
+
+static void test_file_rotates_at_the_exact_limit(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = f->path, .fd = -1, .maxbytes = 30, .backups = 2};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    assert_non_null(t);
+    char line[32];
+    for (int i = 1; i <= 10; i++) { /* 10 lines of 10 bytes */
+        snprintf(line, sizeof line, "line %04d", i);
+        assert_int_equal(pm_target_write_line(t, line, 9, 0), 0);
+        if (i % 4 == 0)
+            pm_outputs_flush(o, 0); /* flushes fall anywhere */
+    }
+    pm_outputs_flush(o, 0);
+    char p1[160], p2[160], p3[160];
+    snprintf(p1, sizeof p1, "%s.1", f->path);
+    snprintf(p2, sizeof p2, "%s.2", f->path);
+    snprintf(p3, sizeof p3, "%s.3", f->path);
+    assert_file(f->path, "line 0010\n");
+    assert_file(p1, "line 0007\nline 0008\nline 0009\n"); /* 30 bytes: full, not past */
+    assert_file(p2, "line 0004\nline 0005\nline 0006\n");
+    assert_file(p3, NULL); /* lines 1-3 were the oldest: dropped */
+    /* A line longer than the limit gets a file of its own. */
+    assert_int_equal(pm_target_write_line(t, "0123456789012345678901234567890123456789", 40, 0), 0);
+    assert_int_equal(pm_target_write_line(t, "short", 5, 0), 0);
+    pm_outputs_flush(o, 0);
+    assert_file(f->path, "short\n");
+    assert_file(p1, "0123456789012345678901234567890123456789\n");
+    assert_file(p2, "line 0010\n");
+    assert_int_equal(f->nreports, 0);
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+static void test_same_path_is_one_target(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = f->path, .fd = -1};
+    pm_target *a = pm_outputs_acquire(o, &cfg, 0), *b = pm_outputs_acquire(o, &cfg, 0);
+    assert_ptr_equal(a, b);
+    pm_output autocfg = {.kind = PM_OUT_FILE, .automatic = true, .fd = -1};
+    char prefix[160];
+    snprintf(prefix, sizeof prefix, "%s/a-stdout---procmon-", f->dir);
+    autocfg.path = prefix;
+    pm_target *x = pm_outputs_acquire(o, &autocfg, 0), *y = pm_outputs_acquire(o, &autocfg, 0);
+    assert_ptr_not_equal(x, y); /* AUTO files are never shared */
+    assert_string_not_equal(pm_target_path(x), pm_target_path(y));
+    assert_int_equal(strncmp(pm_target_path(x), prefix, strlen(prefix)), 0);
+    pm_target_write_line(a, "from a", 6, 0);
+    pm_target_write_line(b, "from b", 6, 0);
+    pm_outputs_release(o, a);
+    pm_outputs_release(o, b); /* the last one flushes and closes */
+    assert_file(f->path, "from a\nfrom b\n");
+    pm_outputs_release(o, x);
+    pm_outputs_release(o, y);
+    pm_outputs_free(o);
+}
+
+static void test_reopen_after_move(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = f->path, .fd = -1};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    pm_target_write_line(t, "before", 6, 0);
+    pm_outputs_flush(o, 0);
+    char moved[160];
+    snprintf(moved, sizeof moved, "%s.moved", f->path);
+    assert_int_equal(rename(f->path, moved), 0);
+    pm_target_write_line(t, "still old", 9, 0);
+    pm_outputs_flush(o, 0);
+    assert_int_equal(pm_outputs_reopen(o, 0), 0);
+    pm_target_write_line(t, "after", 5, 0);
+    pm_outputs_flush(o, 0);
+    assert_file(moved, "before\nstill old\n");
+    assert_file(f->path, "after\n");
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+static void test_failing_target_drops_and_counts(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = "/dev/full", .fd = -1};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    char line[1000];
+    memset(line, 'x', sizeof line);
+    size_t kept = 0, dropped = 0;
+    double now = 0;
+    for (int i = 0; i < 2000; i++, now += 0.01) {
+        size_t d = pm_target_write_line(t, line, sizeof line, now);
+        assert_true(d == 0 || d == sizeof line + 1);
+        *(d ? &dropped : &kept) += sizeof line + 1;
+        pm_outputs_flush(o, now);
+    }
+    assert_true(kept <= PM_OUTPUT_MAX_PENDING); /* bounded */
+    assert_true(kept > PM_OUTPUT_MAX_PENDING / 2);
+    assert_int_equal(kept + dropped, 2000 * (sizeof line + 1));
+    assert_true(pm_outputs_waiting(o));
+    /* One report at once, then at most one every PM_OUTPUT_REPORT_EVERY. */
+    assert_true(f->nreports >= 1 && f->nreports <= 1 + (int)(now / PM_OUTPUT_REPORT_EVERY) + 1);
+    assert_non_null(strstr(f->reports[0], "/dev/full"));
+    assert_non_null(strstr(f->reports[0], "No space left on device"));
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+static int fl(int fd)
+{
+    int v = fcntl(fd, F_GETFL);
+    assert_true(v >= 0);
+    return v;
+}
+
+/* A descriptor shared with others (here: a pipe nobody reads, and a
+ * stream socket): writing never blocks, and its flags stay blocking. */
+static void check_never_blocks(fixture *f, int wfd, int rfd)
+{
+    int before = fl(wfd);
+    assert_false(before & O_NONBLOCK);
+    pm_outputs *o = outputs(f); /* after the descriptor exists: it is inherited */
+    pm_output cfg = {.kind = PM_OUT_FD, .fd = wfd};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    assert_non_null(t);
+    char line[4096];
+    memset(line, 'y', sizeof line);
+    size_t dropped = 0;
+    for (int i = 0; i < 1024; i++) { /* 4 MiB: more than the pipe and the buffer hold */
+        dropped += pm_target_write_line(t, line, sizeof line, 0);
+        pm_outputs_flush(o, 0);
+    }
+    assert_true(dropped > 0);
+    assert_int_equal(fl(wfd), before); /* the shared description is untouched */
+    assert_true(f->nreports >= 1);
+    assert_non_null(strstr(f->reports[0], "not taking output"));
+    /* The reader catches up: writing resumes, and says so. */
+    fcntl(rfd, F_SETFL, fl(rfd) | O_NONBLOCK);
+    char sink[65536];
+    for (int round = 0; round < 200 && pm_outputs_waiting(o); round++) {
+        while (read(rfd, sink, sizeof sink) > 0)
+            ;
+        pm_outputs_flush(o, 100.0 + round * PM_OUTPUT_REPORT_EVERY);
+    }
+    assert_false(pm_outputs_waiting(o));
+    assert_non_null(strstr(f->reports[f->nreports - 1], "works again"));
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+static void test_pipe_never_blocks(void **state)
+{
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    check_never_blocks(*state, p[1], p[0]);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void test_socket_never_blocks(void **state)
+{
+    int s[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+    check_never_blocks(*state, s[0], s[1]);
+    close(s[0]);
+    close(s[1]);
+}
+
+static void test_fd_not_inherited_is_refused(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    int p[2];
+    assert_int_equal(pipe(p), 0); /* opened after: may be one of procmon's own */
+    pm_output cfg = {.kind = PM_OUT_FD, .fd = p[1]};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    assert_int_equal(pm_target_write_line(t, "secret", 6, 0), 0);
+    pm_outputs_flush(o, 0);
+    char buf[16];
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    assert_int_equal(read(p[0], buf, sizeof buf), -1); /* nothing went there */
+    assert_int_equal(errno, EAGAIN);
+    assert_true(f->nreports >= 1);
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void collect(void *arg, const char *line, size_t len)
+{
+    char *out = arg;
+    strncat(out, line, len);
+    strcat(out, "|");
+}
+
+static void test_last_lines(void **state)
+{
+    fixture *f = *state;
+    char got[256];
+    write_file(f->path, "one\ntwo\nthree\n");
+    got[0] = '\0';
+    assert_int_equal(pm_file_last_lines(f->path, 2, 1 << 20, collect, got), 0);
+    assert_string_equal(got, "two|three|");
+    got[0] = '\0';
+    assert_int_equal(pm_file_last_lines(f->path, 10, 1 << 20, collect, got), 0);
+    assert_string_equal(got, "one|two|three|");
+    got[0] = '\0'; /* only the last 9 bytes: "wo" is a cut line, left out */
+    assert_int_equal(pm_file_last_lines(f->path, 10, 9, collect, got), 0);
+    assert_string_equal(got, "three|");
+    write_file(f->path, "no newline\nat the end");
+    got[0] = '\0';
+    assert_int_equal(pm_file_last_lines(f->path, 1, 1 << 20, collect, got), 0);
+    assert_string_equal(got, "at the end|");
+    write_file(f->path, "");
+    got[0] = '\0';
+    assert_int_equal(pm_file_last_lines(f->path, 5, 1 << 20, collect, got), 0);
+    assert_string_equal(got, "");
+    assert_int_equal(pm_file_last_lines("/nonexistent/x", 5, 1 << 20, collect, got), -ENOENT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rotation_take),
+        cmocka_unit_test_setup_teardown(test_rotate_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_file_rotates_at_the_exact_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_path_is_one_target, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_after_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failing_target_drops_and_counts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipe_never_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socket_never_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fd_not_inherited_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_lines, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
