@@ -211,19 +211,16 @@ static void restart_timer_fired(void *arg)
     (void)proc_spawn(p);
 }
 
-/* Back-off (delay > 0) or, from a timer callback only, an immediate spawn. */
+/* Back-off, or with no delay a restart on the loop's next turn (the
+ * reference's callLater(0)): never a spawn from within the exit's own
+ * callback, where children that die at once would keep the reaping going
+ * and starve everything else.  Also, a spawn that failed synchronously
+ * must not recurse through a zero minimum delay. */
 static void schedule_restart(pm_proc *p, double delay, pm_event *ev)
 {
     pm_monitor *mon = p->mon;
-    if (delay <= 0 && ev->type == PM_EVENT_EXIT) {
-        p->state = PM_STATE_RUNNING; /* about to be spawned */
-        ev->restart_in = 0;
-        emit(p, ev);
-        (void)proc_spawn(p);
-        return;
-    }
-    /* A spawn that failed synchronously goes through a timer even with no
-     * delay, so that a zero minimum delay cannot recurse. */
+    if (delay < 0)
+        delay = 0;
     p->restart_timer = mon->rt->ops->timer_start(mon->rt, delay, restart_timer_fired, p);
     if (!p->restart_timer) {
         p->state = PM_STATE_EXITED;

@@ -161,11 +161,14 @@ static fake_child *fake_last_child(fake_runtime *f)
 }
 
 /* The child ends with a waitpid()-style status. */
+/* The child's exit, then the loop's next turn: what is due at once runs
+ * (a restart "at once" is a zero-delay timer, as in the real loop). */
 static void fake_exit(fake_runtime *f, pid_t pid, int wait_status)
 {
     fake_child *c = fake_child_of(f, pid);
     c->alive = false;
     c->cbs->exited(c->arg, wait_status);
+    fake_advance(f, 0);
 }
 
 #define EXIT_CODE(code) ((code) << 8)
