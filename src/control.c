@@ -53,10 +53,33 @@ static void conn_process(conn *c);
 
 /* ---- writing ---- */
 
+/* Answers waiting for a client that does not read: past this, its next
+ * request is not read until they drain, so that pipelining requests
+ * without reading cannot make us hold answer after answer. */
+#define ANSWER_BACKLOG_MAX (1024 * 1024)
+
+static bool backlogged(conn *c)
+{
+    return uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > ANSWER_BACKLOG_MAX;
+}
+
+static void conn_read(conn *c, bool on);
+
 static void write_done(uv_write_t *w, int status)
 {
-    (void)status; /* a failed write ends in a read error, which closes */
+    conn *c = w->handle->data;
     free(w);
+    if (status < 0) { /* the client is gone (we may not be reading to see it) */
+        if (!c->closing)
+            conn_close(c);
+        return;
+    }
+    /* Drained enough: take the next request, buffered or still to read. */
+    if (!c->closing && !c->pending && !c->reading && !c->processing && !backlogged(c)) {
+        conn_process(c);
+        if (!c->pending && !c->closing)
+            conn_read(c, true);
+    }
 }
 
 static const char out_of_memory[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
@@ -137,7 +160,6 @@ static void conn_refuse(conn *c, const char *fmt, ...)
 
 /* ---- requests ---- */
 
-static void conn_read(conn *c, bool on);
 
 static void request_finish(pm_request *req)
 {
@@ -148,7 +170,7 @@ static void request_finish(pm_request *req)
     c->pending = NULL;
     if (!c->closing && !c->processing) {
         conn_process(c); /* the next request may already be buffered */
-        if (!c->pending && !c->closing)
+        if (!c->pending && !c->closing && !backlogged(c))
             conn_read(c, true);
     }
 }
@@ -215,7 +237,7 @@ bool pm_control_has_followers(const pm_control *ctl)
 static void conn_process(conn *c)
 {
     c->processing = true;
-    while (!c->pending && !c->closing) {
+    while (!c->pending && !c->closing && !backlogged(c)) {
         char *nl = memchr(c->buf, '\n', c->len);
         if (!nl)
             break;
@@ -245,6 +267,8 @@ static void conn_process(conn *c)
             conn_read(c, false);
         json_decref(msg);
     }
+    if (!c->closing && backlogged(c))
+        conn_read(c, false); /* write_done reads on once the client catches up */
     c->processing = false;
 }
 
