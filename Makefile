@@ -138,3 +138,14 @@ fuzz-smoke: deps
 	$(call fuzz_run,5,1)
 
 check: fuzz-smoke
+
+# ---- The command-line tests under valgrind (memcheck) ----
+# `make valgrind` runs tests/cli against the plain build with $PROCMON set
+# to tests/valgrind/procmon, which runs procmon under memcheck (the programs
+# it starts are not valgrinded), then daemon.bats with the control commands
+# under memcheck too; it fails if a test fails or memcheck reports anything
+# (build/valgrind/logs).  See tests/valgrind/run.
+.PHONY: valgrind
+valgrind: deps
+	$(MAKE) SAN=0 build/plain/procmon build/plain/tests/child
+	tests/valgrind/run build/plain
