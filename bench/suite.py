@@ -1,0 +1,423 @@
+#!/usr/bin/python3
+"""procmon side by side with supervisord, s6, runit and Twisted's ProcessMonitor.
+
+    bench/suite.py [--systems a,b] [--workloads x,y] [--repeat R]
+                   [--output FILE] [--procmon PATH] [--child PATH]
+
+Every workload runs on every system, R times (each run with a fresh
+supervisor in a fresh temporary folder; the systems take turns within each
+round, so a change in the machine's load spreads over all of them), and the
+Markdown table goes to standard output and to --output (bench/results.md by
+default for a full run; a run narrowed with --systems or --workloads only
+writes a file when given --output). The workloads (see WORKLOADS): the
+figures come from the children's --events records (monotonic clock) and from
+/proc of the supervisor's own processes, never of the children.
+
+The suite is a child subreaper and, whatever happens (an error, Ctrl-C,
+SIGTERM), kills every process below it before it exits.
+"""
+import argparse, os, resource, shutil, signal, subprocess, sys, tempfile, time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the work tree
+import procs, report  # noqa: E402
+from systems import SYSTEMS, Failed  # noqa: E402
+
+WORKLOADS = {
+    "memory": "100 and 1000 sleeping children: time from launching the supervisor until all have "
+              "started, then (2 s later) RSS and PSS summed over the supervisor's own processes",
+    "idle": "100 sleeping children, from 2 s after all started, for 20 s: CPU and context switches "
+            "of the supervisor's own processes",
+    "restart": "one child that lives 1.2 s (longer than every system's threshold), about 20 cycles "
+               "in all: from one child's exit to the next one's start",
+    "log": "one child writing 2,000,000 lines of 100 bytes: time from launch until the last line is "
+           "in the supervisor's log, the payload rate, and the CPU time of the supervisor's own "
+           "processes (its loggers included)",
+    "crash": "50 children that exit 1 at once, for 20 s from launch: CPU of the supervisor's own "
+             "processes, and how many starts happened (each system's default back-off)",
+    "shutdown": "100 sleeping children: from the stop request until the supervisor and every child "
+                "are gone",
+    "control": "1000 sleeping children: one status round trip from the command line",
+}
+SLEEP_FIRST = 2.0        # seconds between the last start and a measurement
+IDLE_SECONDS = 20.0
+CRASH_SECONDS = 20.0
+CRASH_PROGRAMS = 50
+RESTART_CYCLES = 20      # over all repeats together
+LOG_BYTES, LOG_LINE = 200_000_000, 100
+STATUS_CALLS = 3         # per run of the control workload
+START_LIMIT = 180.0      # seconds for any start-up or shutdown
+
+
+class Events:
+    """The children's --events file, read as it grows: (what, pid, ns)."""
+
+    def __init__(self, path):
+        self.path, self.records, self._f, self._pending = path, [], None, b""
+
+    def read(self):
+        if self._f is None:
+            try:
+                self._f = open(self.path, "rb")
+            except FileNotFoundError:
+                return self.records
+        data = self._pending + self._f.read()
+        lines = data.split(b"\n")
+        self._pending = lines.pop()
+        for line in lines:
+            what, pid, ns = line.split()
+            self.records.append((what.decode(), int(pid), int(ns)))
+        return self.records
+
+    def starts(self):
+        return [r for r in self.read() if r[0] == "start"]
+
+    def close(self):
+        if self._f:
+            self._f.close()
+
+
+class Run:
+    """One workload session of one system: its folder, its events, its results."""
+
+    def __init__(self, suite, cls):
+        self.suite = suite
+        self.dir = tempfile.mkdtemp(dir=suite.tmp, prefix=cls.name + "-")
+        self.system = cls(suite.procmon, self.dir)
+        self.events = Events(os.path.join(self.dir, "events"))
+        self.recorded = set()
+
+    def child(self, *args):
+        return [self.suite.child, "--events", self.events.path, *args]
+
+    def launch(self, programs, log=False):
+        self.system.configure(programs, log)
+        self.t0 = time.monotonic_ns()
+        self.system.start()
+
+    def wait_starts(self, n, limit=START_LIMIT):
+        """Wait until n children have started; their start records."""
+        deadline = time.monotonic() + limit
+        while len(starts := self.events.starts()) < n:
+            self.system.check_alive()
+            if time.monotonic() > deadline:
+                raise Failed(f"{len(starts)} of {n} children started within {limit:.0f} s"
+                             f"{self.system.output_tail()}")
+            time.sleep(0.002)
+        return starts
+
+    def record(self, metric, values):
+        self.suite.record(metric, self.system.name, values)
+        self.recorded.add(metric)
+
+    def close(self):
+        self.events.close()
+        self.system.cleanup()
+        left = procs.kill_descendants()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if left:
+            raise Failed(f"could not kill pids {left}")
+
+
+# ---- the workloads; each takes a Run and records its figures ----
+
+def sleepers(run, n, want):
+    """memory (start-up, RSS, PSS), then idle, control or shutdown, on one
+    supervisor with n sleeping children."""
+    run.launch({f"p{i:04d}": run.child("sleep") for i in range(n)})
+    starts = run.wait_starts(n)
+    if "memory" in want:
+        run.record(f"start{n}", (max(s[2] for s in starts) - run.t0) / 1e9)
+    time.sleep(SLEEP_FIRST)
+    own = run.system.own_pids()
+    if "memory" in want:
+        rss, pss = procs.memory_kib(own)
+        run.record(f"rss{n}", rss / 1024)
+        run.record(f"pss{n}", pss / 1024)
+    if "idle" in want:
+        cpu, switches, t = procs.cpu_seconds(own), procs.context_switches(own), time.monotonic()
+        time.sleep(IDLE_SECONDS)
+        if sorted(run.system.own_pids()) != sorted(own):
+            raise Failed("its own processes changed while idle")
+        secs = time.monotonic() - t
+        run.record("idle_cpu", (procs.cpu_seconds(own) - cpu) / secs * 100)
+        run.record("idle_cs", (procs.context_switches(own) - switches) / secs)
+    if "control" in want:
+        status(run)
+    if "shutdown" in want:
+        if len(run.events.starts()) != n:
+            raise Failed("a child was restarted before the shutdown")
+        fds = procs.watch(own + [s[1] for s in starts])
+        t = time.monotonic()
+        run.system.stop()
+        left = procs.wait_pidfds(fds, t + START_LIMIT)
+        if left:
+            raise Failed(f"{left} processes still alive {START_LIMIT:.0f} s after the stop request")
+        run.record("shutdown", (time.monotonic() - t) * 1000)
+
+
+def status(run):
+    command = run.system.status_command()
+    if command is None:
+        run.suite.not_applicable("status", run.system.name, "no control command")
+        run.recorded.add("status")
+        return
+    argv, check = command
+    times = []
+    for _ in range(STATUS_CALLS):
+        t = time.monotonic()
+        r = subprocess.run(argv, capture_output=True, text=True)
+        times.append((time.monotonic() - t) * 1000)
+        if error := check(r.stdout):
+            raise Failed(f"{error} (exit status {r.returncode}) {r.stderr.strip()[:200]}")
+    run.record("status", times)
+
+
+def restart(run, cycles):
+    run.launch({"lat": run.child("live", "1200")})
+    run.wait_starts(cycles + 1, limit=cycles * 3 + 30)
+    records = sorted(run.events.read(), key=lambda r: r[2])
+    gaps, last_exit = [], None
+    for what, _pid, ns in records:
+        if what == "exit":
+            last_exit = ns
+        elif last_exit is not None:
+            gaps.append((ns - last_exit) / 1e6)
+            last_exit = None
+    run.record("restart", gaps[:cycles])
+
+
+def log_throughput(run):
+    """The writer then sleeps (so no system restarts it): its last line is
+    "ready", and the log must end up with exactly LOG_BYTES/LOG_LINE + 1 lines."""
+    child = run.suite.child
+    script = f"{child} write {LOG_BYTES} {LOG_LINE} && exec {child} sleep"
+    run.launch({"w": ["/bin/sh", "-c", script]}, log=True)
+    want = LOG_BYTES // LOG_LINE + 1
+    counter = LogCounter(run.system.log_marker)
+    deadline = time.monotonic() + 600
+    try:
+        while counter.count(run.system.log_paths()) < want:
+            run.system.check_alive()
+            if time.monotonic() > deadline:
+                raise Failed(f"{counter.lines} of {want} lines in the log after 600 s")
+            time.sleep(0.01)
+        secs = (time.monotonic_ns() - run.t0) / 1e9
+        cpu = procs.cpu_seconds(run.system.own_pids())
+        time.sleep(0.2)
+        if counter.count(run.system.log_paths()) != want:
+            raise Failed(f"{counter.lines} lines in the log, not {want}")
+    finally:
+        counter.close()
+    run.record("log_time", secs)
+    run.record("log_rate", LOG_BYTES / 1e6 / secs)
+    run.record("log_cpu", cpu)
+
+
+class LogCounter:
+    """Counts the child's lines in a set of log files as they grow, following
+    each file by its inode, so a rotated (renamed) file is read to its end."""
+
+    def __init__(self, marker):
+        self.marker, self.files, self.lines = marker, {}, 0
+
+    def count(self, paths):
+        for path in paths:
+            try:
+                inode = os.stat(path).st_ino
+                if inode not in self.files:
+                    self.files[inode] = [open(path, "rb"), b""]
+            except FileNotFoundError:
+                continue
+        for entry in self.files.values():
+            while data := entry[0].read(1 << 24):
+                data = entry[1] + data
+                end = data.rfind(b"\n") + 1
+                entry[1] = data[end:]
+                self.lines += data.count(self.marker, 0, end)
+        return self.lines
+
+    def close(self):
+        for f, _ in self.files.values():
+            f.close()
+
+
+def crash_storm(run):
+    run.launch({f"c{i:02d}": run.child("exit", "1") for i in range(CRASH_PROGRAMS)})
+    end = run.t0 + int(CRASH_SECONDS * 1e9)
+    while (now := time.monotonic_ns()) < end:
+        run.system.check_alive()
+        time.sleep(min(0.5, (end - now) / 1e9))
+    cpu = procs.cpu_seconds(run.system.own_pids())
+    run.record("crash_cpu", cpu / CRASH_SECONDS * 100)
+    run.record("crash_starts", sum(1 for r in run.events.starts() if r[2] <= end))
+
+
+# ---- baselines, without any supervisor ----
+
+def log_baselines(suite):
+    out = os.path.join(suite.tmp, "baseline")
+    for name, tail in (("file", ""), ("cat", " | cat")):
+        cmd = f"'{suite.child}' write {LOG_BYTES} {LOG_LINE}{tail} > '{out}'"
+        t = time.monotonic()
+        subprocess.run(["/bin/sh", "-c", cmd], check=True)
+        secs = time.monotonic() - t
+        if os.path.getsize(out) != LOG_BYTES:
+            raise Failed(f"baseline {name}: wrong size")
+        os.unlink(out)
+        suite.record("log_time", name, secs)
+        suite.record("log_rate", name, LOG_BYTES / 1e6 / secs)
+
+
+def spawn_floor(suite, count):
+    """From posix_spawn in this script to the child's first instruction: the
+    floor under any restart latency."""
+    events = os.path.join(suite.tmp, "spawn-events")
+    for _ in range(count):
+        t = time.monotonic_ns()
+        pid = os.posix_spawn(suite.child, [suite.child, "--events", events, "exit", "0"], os.environ)
+        os.waitpid(pid, 0)
+        with open(events) as f:
+            start = int(f.readline().split()[2])
+        os.unlink(events)
+        suite.record("restart", "spawn", (start - t) / 1e6)
+
+
+class Suite:
+    def __init__(self, a):
+        self.procmon, self.child, self.repeat = a.procmon, a.child, a.repeat
+        self.values, self.failures, self.na = {}, {}, {}
+        self.tmp = None
+        self.load_at_start = os.getloadavg()[0]  # other work on the machine skews every figure
+
+    def record(self, metric, column, values):
+        if not isinstance(values, list):
+            values = [values]
+        self.values.setdefault(metric, {}).setdefault(column, []).extend(values)
+
+    def fail(self, metric, column, reason):
+        self.failures.setdefault(metric, {}).setdefault(column, reason)
+
+    def not_applicable(self, metric, column, reason):
+        self.na.setdefault(metric, {})[column] = reason
+
+
+def sessions(want, repeat):
+    """[(label, metrics, function of a Run)] for the wanted workloads."""
+    plan = []
+    small = [w for w in ("memory", "idle", "shutdown") if w in want]
+    if small:
+        metrics = report.metrics_of(small, "100")
+        plan.append(("100 sleepers", metrics, lambda run: sleepers(run, 100, small)))
+    big = [w for w in ("memory", "control") if w in want]
+    if big:
+        metrics = report.metrics_of(big, "1000")
+        plan.append(("1000 sleepers", metrics, lambda run: sleepers(run, 1000, big)))
+    if "restart" in want:
+        cycles = -(-RESTART_CYCLES // repeat)
+        plan.append(("restart", ["restart"], lambda run: restart(run, cycles)))
+    if "log" in want:
+        plan.append(("log", ["log_time", "log_rate", "log_cpu"], log_throughput))
+    if "crash" in want:
+        plan.append(("crash storm", ["crash_cpu", "crash_starts"], crash_storm))
+    return plan
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help=f"of {','.join(SYSTEMS)}")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS), help=f"of {','.join(WORKLOADS)}")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--output", help="the Markdown file (default: bench/results.md for a full run)")
+    ap.add_argument("--procmon", default=os.path.join(here, "../build/plain/procmon"))
+    ap.add_argument("--child", default=os.path.join(here, "../build/plain/tests/child"))
+    a = ap.parse_args()
+    systems = a.systems.split(",")
+    want = a.workloads.split(",")
+    for name, known in (("system", SYSTEMS), ("workload", WORKLOADS)):
+        for x in (systems if name == "system" else want):
+            if x not in known:
+                ap.error(f"unknown {name} {x!r}; known: {', '.join(known)}")
+    if a.repeat < 1:
+        ap.error("--repeat must be at least 1")
+    full = set(systems) == set(SYSTEMS) and set(want) == set(WORKLOADS)
+    output = a.output or (os.path.join(here, "results.md") if full else None)
+    a.procmon, a.child = os.path.abspath(a.procmon), os.path.abspath(a.child)
+    for path in (a.procmon, a.child):
+        if not os.access(path, os.X_OK):
+            sys.exit(f"bench: {path} missing (make build/plain/procmon build/plain/tests/child)")
+
+    def interrupted(signum, _frame):
+        raise SystemExit(f"bench: {signal.Signals(signum).name}")
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGHUP, interrupted)
+    # 1000 programs need more descriptors than a common soft limit of 1024
+    # (procmon about 3 per program while starting them): use the hard limit.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    suite = Suite(a)
+    classes = [SYSTEMS[s] for s in systems]
+    started = time.monotonic()
+    procs.become_subreaper()
+    try:
+        with tempfile.TemporaryDirectory(prefix="procmon-bench-") as suite.tmp:
+            # A private copy of the child: a test elsewhere on the machine that
+            # kills its children by command line (tests/cli/daemon.bats runs
+            # pkill -f "$CHILD sleep") must not kill ours.
+            suite.child = os.path.join(suite.tmp, "child")
+            shutil.copy2(a.child, suite.child)
+            if "restart" in want:
+                spawn_floor(suite, RESTART_CYCLES)
+            for rnd in range(a.repeat):
+                for label, metrics, work in sessions(want, a.repeat):
+                    for cls in classes:
+                        if reason := cls.missing():
+                            for m in metrics:
+                                suite.fail(m, cls.name, reason)
+                            continue
+                        progress(f"round {rnd + 1}/{a.repeat}, {label}, {cls.name}", started)
+                        run = Run(suite, cls)
+                        try:
+                            work(run)
+                        except Failed as e:
+                            reason = str(e)
+                        except Exception as e:  # a bug or a surprise: the cell says which
+                            reason = f"{type(e).__name__}: {e}"
+                        else:
+                            reason = None
+                        finally:
+                            try:
+                                run.close()
+                            except Failed as e:
+                                reason = reason or str(e)
+                        if reason:
+                            progress(f"  failed: {reason}", started)
+                            for m in metrics:
+                                if m not in run.recorded:
+                                    suite.fail(m, cls.name, reason)
+                if "log" in want:
+                    progress(f"round {rnd + 1}/{a.repeat}, log baselines", started)
+                    log_baselines(suite)
+    except KeyboardInterrupt:
+        sys.exit("bench: interrupted")
+    finally:
+        left = procs.kill_descendants()
+        if left:
+            print(f"bench: could not kill pids {left}", file=sys.stderr)
+    elapsed = time.monotonic() - started
+    text = report.markdown(suite, systems, want, WORKLOADS, elapsed, sys.argv[1:],
+                           {c.name: c.version(a.procmon) for c in classes})
+    print(text)
+    if output:
+        with open(output, "w") as f:
+            f.write(text)
+        print(f"bench: written to {output}", file=sys.stderr)
+
+
+def progress(text, started):
+    print(f"[{time.monotonic() - started:6.0f} s] {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()
