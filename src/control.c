@@ -233,6 +233,11 @@ bool pm_control_has_followers(const pm_control *ctl)
 
 /* ---- reading ---- */
 
+static void refuse_too_long(conn *c)
+{
+    conn_refuse(c, "request too long (the limit is %d bytes)", PM_CONTROL_MAX_REQUEST);
+}
+
 /* Hands the next complete line to the handler, one request at a time. */
 static void conn_process(conn *c)
 {
@@ -241,6 +246,10 @@ static void conn_process(conn *c)
         char *nl = memchr(c->buf, '\n', c->len);
         if (!nl)
             break;
+        if (nl - c->buf > PM_CONTROL_MAX_REQUEST) {
+            refuse_too_long(c);
+            break;
+        }
         *nl = '\0';
         size_t used = (size_t)(nl - c->buf) + 1;
         char err[512];
@@ -299,7 +308,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     c->len += (size_t)nread;
     if (!memchr(c->buf, '\n', c->len) && c->len > PM_CONTROL_MAX_REQUEST) {
-        conn_refuse(c, "request too long (the limit is %d bytes)", PM_CONTROL_MAX_REQUEST);
+        refuse_too_long(c);
         return;
     }
     conn_process(c);
