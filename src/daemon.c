@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TAIL_MIN_LINES 1000
@@ -363,10 +364,13 @@ static int daemon_setup(pm_daemon *d)
     return 0;
 }
 
-static void report_output(void *arg, const char *message)
+static void report_output(void *arg, const pm_target *t, const char *message)
 {
     pm_daemon *d = arg;
-    pm_logstream_message(d->log, "%s", message);
+    if (t == d->log_target) /* the log cannot say it: standard error does */
+        fprintf(stderr, "procmon: %s\n", message);
+    else
+        pm_logstream_message(d->log, "%s", message);
 }
 
 static void log_sink(void *arg, const char *data, size_t len)
@@ -375,27 +379,40 @@ static void log_sink(void *arg, const char *data, size_t len)
     (void)pm_target_write(d->log_target, data, len, loop_now(d)); /* drops are reported by the target */
 }
 
-/* The log stream on standard output goes through the same writer as the
- * programs whose stdout_logfile is /dev/stdout: one buffer, so a log line
- * never lands inside a child's line, and never a blocked loop. */
-static void log_to_target(pm_daemon *d)
+/* Where the log stream goes when it is not a regular file: through the
+ * same writer as the programs' output targets, never blocking the loop.  A
+ * pipe or FIFO whose reader stalls costs dropped (counted, reported)
+ * lines; standard output shares one buffer with the programs whose
+ * stdout_logfile is /dev/stdout, so a log line never lands inside a
+ * child's.  False: a regular file, written by the log stream itself. */
+static bool log_target_of(const char *f, pm_output *cfg)
 {
-    const char *f = d->settings->log_file;
-    if (f && strcmp(f, "-") != 0)
-        return;
-    const pm_output fd1 = {.kind = PM_OUT_FD, .fd = STDOUT_FILENO};
-    if ((d->log_target = pm_outputs_acquire(d->outputs, &fd1, loop_now(d))))
+    struct stat st;
+    if (!f || strcmp(f, "-") == 0 || strcmp(f, "/dev/stdout") == 0 || strcmp(f, "/dev/stderr") == 0) {
+        *cfg = (pm_output){.kind = PM_OUT_FD, .fd = f && strcmp(f, "/dev/stderr") == 0 ? STDERR_FILENO : STDOUT_FILENO};
+        return true;
+    }
+    if (stat(f, &st) == 0 && !S_ISREG(st.st_mode)) {
+        *cfg = (pm_output){.kind = PM_OUT_FILE, .path = (char *)f};
+        return true;
+    }
+    return false;
+}
+
+static void log_to_target(pm_daemon *d, const pm_output *cfg)
+{
+    if ((d->log_target = pm_outputs_acquire(d->outputs, cfg, loop_now(d))))
         pm_logstream_set_sink(d->log, log_sink, d);
 }
 
-/* At exit: what is still buffered gets a few seconds, then the log stream
- * writes for itself again. */
+/* At exit, once the programs' targets are released (their last failures
+ * still logged through the log's target): the log stream writes for itself
+ * again. */
 static void log_from_target(pm_daemon *d)
 {
-    pm_logstream_flush(d->log);
-    pm_outputs_drain(d->outputs, EXIT_DRAIN_SECONDS);
     if (!d->log_target)
         return;
+    pm_logstream_flush(d->log);
     pm_logstream_set_sink(d->log, NULL, NULL);
     pm_outputs_release(d->outputs, d->log_target);
     d->log_target = NULL;
@@ -410,7 +427,9 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         fprintf(stderr, "procmon: cannot set up the output targets: %s\n", strerror(-r));
         return 1;
     }
-    r = pm_logstream_open(settings->log_file, settings->log_format, &d.log);
+    pm_output log_target;
+    bool through_target = log_target_of(settings->log_file, &log_target);
+    r = pm_logstream_open(through_target ? NULL : settings->log_file, settings->log_format, &d.log);
     if (r < 0) {
         fprintf(stderr, "procmon: cannot open the log file %s: %s\n", settings->log_file,
                 strerror(-r));
@@ -426,7 +445,8 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         pm_outputs_free(d.outputs);
         return 1;
     }
-    log_to_target(&d);
+    if (through_target)
+        log_to_target(&d, &log_target);
     if ((r = daemon_setup(&d)) == 0) {
         pm_logstream_message(d.log, "procmon %s running, pid %d%s%s", PM_VERSION, (int)getpid(),
                              settings->socket_path ? ", control socket " : "",
@@ -435,9 +455,16 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
-    log_from_target(&d);
-    pm_monitor_free(d.mon); /* releases every target */
+    /* A clean end leaves nothing running: nothing for a successor to stop. */
+    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
+        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
+                             strerror(errno));
+    /* What is still buffered gets a few seconds. */
+    pm_logstream_flush(d.log);
+    pm_outputs_drain(d.outputs, EXIT_DRAIN_SECONDS);
+    pm_monitor_free(d.mon); /* releases the programs' targets */
     pm_runtime_free(d.rt);
+    log_from_target(&d);
     pm_outputs_free(d.outputs); /* last writes, whatever the retry time */
     d.outputs = NULL;
     uv_walk(&d.loop, close_handle, NULL);
@@ -445,10 +472,6 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);
-    /* A clean end leaves nothing running: nothing for a successor to stop. */
-    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
-        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
-                             strerror(errno));
     pm_logstream_close(d.log);
     return r < 0 ? 1 : 0;
 }

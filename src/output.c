@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ static void report(pm_target *t, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (t->owner->report)
-        t->owner->report(t->owner->arg, msg);
+        t->owner->report(t->owner->arg, t, msg);
 }
 
 static const char *why(int err)
@@ -399,7 +400,13 @@ int pm_outputs_new(pm_output_report_cb report_cb, void *arg, pm_outputs **out)
 
 static void target_free(pm_target *t)
 {
+    t->report_at = HUGE_VAL; /* one report below, not one a failure */
     pm_target_flush(t, 1e300); /* a last try, whatever the retry time */
+    t->dropped += t->len - t->off; /* what it still holds is lost */
+    if (t->dropped) {
+        t->report_at = 0;
+        note_trouble(t, 1e300);
+    }
     close_target_fd(t);
     free(t->cfg.path);
     free(t->path);

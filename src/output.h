@@ -39,8 +39,9 @@
 typedef struct pm_outputs pm_outputs;
 typedef struct pm_target pm_target;
 
-/* A line for the log stream, e.g. "cannot write to /x: No space left on device". */
-typedef void (*pm_output_report_cb)(void *arg, const char *message);
+/* A line for the log stream about target t, e.g. "output to /x: No space
+ * left on device; 512 bytes dropped". */
+typedef void (*pm_output_report_cb)(void *arg, const pm_target *t, const char *message);
 
 /* Notes which descriptors procmon inherited: only those may be named by
  * /dev/fd/N (a later number may be one of procmon's own).  Call it before

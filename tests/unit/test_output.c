@@ -25,8 +25,9 @@ typedef struct fixture {
     int nreports;
 } fixture;
 
-static void on_report(void *arg, const char *message)
+static void on_report(void *arg, const pm_target *t, const char *message)
 {
+    (void)t;
     fixture *f = arg;
     if (f->nreports < 16)
         snprintf(f->reports[f->nreports++], sizeof f->reports[0], "%s", message);
