@@ -106,6 +106,8 @@ typedef struct pm_event {
     double restart_in; /* seconds until the restart; < 0: none */
     bool removed;      /* EXIT: the process was removed and is forgotten */
     int signal;        /* STOP, KILL */
+    bool leftover;     /* STOP, KILL: to what is left of an earlier run's
+                          process group, whose id is pid (its leader is gone) */
     double kill_time;  /* STOP: SIGKILL follows after this long */
     const char *message; /* SPAWN_ERROR: e.g. "cannot execute /x: No such file or directory" */
     int instant_deaths;  /* FATAL */
@@ -167,11 +169,15 @@ typedef struct pm_status {
     int exit_status;    /* last exit: -1 if none or killed */
     int exit_signal;    /* last exit: 0 if none or exited */
     double restart_in;  /* BACKOFF: seconds until the restart; else -1 */
+    size_t leftovers;   /* process groups earlier runs left (their leader gone) */
     const pm_spec *spec;
     void *user_data;
 } pm_status;
 
 int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out);
+/* The ids of up to max of the groups that name's earlier runs left; how
+ * many there are, or -ENOENT. */
+int pm_monitor_leftovers(const pm_monitor *mon, const char *name, pid_t *out, size_t max);
 /* Attaches the caller's data to a process; events about it carry it. */
 int pm_monitor_set_user_data(pm_monitor *mon, const char *name, void *data);
 size_t pm_monitor_count(const pm_monitor *mon);

@@ -245,12 +245,34 @@ static int watch_signals(pm_daemon *d)
 typedef struct state_list {
     pm_state_entry *entries;
     size_t n;
+    const pm_monitor *mon;
+    pid_t *groups; /* the leftovers' ids, in one array */
+    size_t ngroups;
 } state_list;
+
+static void count_entries(void *arg, const pm_status *st)
+{
+    state_list *l = arg;
+    l->n += (st->pid > 0) + st->leftovers;
+    l->ngroups += st->leftovers;
+}
+
+/* A group an earlier run left has no start time to check: recovery knows
+ * it by its leader being gone while members remain. */
+static void collect_leftovers(state_list *l, const pm_status *st)
+{
+    pid_t *ids = l->groups + l->ngroups;
+    int n = pm_monitor_leftovers(l->mon, st->name, ids, st->leftovers);
+    for (int i = 0; i < n && (size_t)i < st->leftovers; i++)
+        l->entries[l->n++] = (pm_state_entry){ids[i], 0, (char *)st->name};
+    l->ngroups += st->leftovers;
+}
 
 static void collect_running(void *arg, const pm_status *st)
 {
     state_list *l = arg;
     pm_procdata *pd = st->user_data;
+    collect_leftovers(l, st);
     if (st->pid <= 0)
         return;
     unsigned long long start = 0;
@@ -268,13 +290,18 @@ static void collect_running(void *arg, const pm_status *st)
 static void write_state(pm_daemon *d)
 {
     d->state_dirty = false;
-    state_list l = {calloc(pm_monitor_count(d->mon) + 1, sizeof *l.entries), 0};
+    state_list l = {.mon = d->mon};
+    pm_monitor_foreach(d->mon, count_entries, &l);
+    l.entries = calloc(l.n + 1, sizeof *l.entries);
+    l.groups = calloc(l.ngroups + 1, sizeof *l.groups);
+    l.n = l.ngroups = 0;
     int r = -ENOMEM;
-    if (l.entries) {
+    if (l.entries && l.groups) {
         pm_monitor_foreach(d->mon, collect_running, &l);
         r = pm_state_write(d->settings->state_path, l.entries, l.n);
-        free(l.entries);
     }
+    free(l.entries);
+    free(l.groups);
     if (r < 0 && !d->state_failing)
         pm_logstream_message(d->log, "cannot write the state file %s: %s", d->settings->state_path,
                              strerror(-r));

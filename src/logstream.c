@@ -593,12 +593,10 @@ static void text_exit(pm_logstream *log, const pm_event *ev)
 static void text_stop(pm_logstream *log, const pm_event *ev)
 {
     char sig[32];
-    if (signal_name(ev->signal, sig, sizeof sig))
-        text_line(log, "%s: stopping pid %d with %s (SIGKILL in %gs)", ev->name,
-                  (int)ev->pid, sig, ev->kill_time);
-    else
-        text_line(log, "%s: stopping pid %d with signal %d (SIGKILL in %gs)", ev->name,
-                  (int)ev->pid, ev->signal, ev->kill_time);
+    if (!signal_name(ev->signal, sig, sizeof sig))
+        snprintf(sig, sizeof sig, "signal %d", ev->signal);
+    text_line(log, "%s: stopping %s %d with %s (SIGKILL in %gs)", ev->name,
+              ev->leftover ? "what is left of process group" : "pid", (int)ev->pid, sig, ev->kill_time);
 }
 
 /* An exec failure is followed by the child's exit, which tells what comes
@@ -634,7 +632,8 @@ static void text_event(pm_logstream *log, const pm_event *ev)
         text_stop(log, ev);
         return;
     case PM_EVENT_KILL:
-        text_line(log, "%s: pid %d did not stop; sending SIGKILL", ev->name, (int)ev->pid);
+        text_line(log, "%s: %s %d did not stop; sending SIGKILL", ev->name,
+                  ev->leftover ? "what is left of process group" : "pid", (int)ev->pid);
         return;
     case PM_EVENT_FATAL:
         text_line(log, "%s: %d instant deaths in a row; giving up", ev->name,
@@ -673,6 +672,8 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
     int err = json_object_set_new(obj, "event", json_string(names[ev->type]));
     if (ev->type != PM_EVENT_SPAWN_ERROR && ev->type != PM_EVENT_FATAL)
         err |= json_object_set_new(obj, "pid", json_integer(ev->pid));
+    if (ev->leftover) /* pid is the id of a group whose leader is gone */
+        err |= json_object_set_new(obj, "leftover", json_true());
     switch (ev->type) {
     case PM_EVENT_EXIT:
         return err | json_exit_fields(obj, ev);

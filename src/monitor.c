@@ -15,6 +15,14 @@ typedef struct pm_waiter {
     struct pm_waiter *next;
 } pm_waiter;
 
+/* A process group an earlier run left: its leader exited, members did not. */
+typedef struct pm_leftover {
+    pid_t pgid;
+    bool stopping; /* the stop signal has been sent to it */
+} pm_leftover;
+
+#define LEFTOVER_POLL 0.1 /* seconds between looks at stopping leftovers */
+
 typedef struct pm_proc {
     pm_monitor *mon;
     char *name;
@@ -29,6 +37,11 @@ typedef struct pm_proc {
     pm_timer *restart_timer;
     double restart_at;
     pm_timer *kill_timer;
+    double kill_at;          /* when the kill timer fires */
+    pm_leftover *left;       /* groups of earlier runs, still with members */
+    size_t nleft, capleft;
+    pm_timer *left_timer;    /* watching stopped leftovers go */
+    double left_kill_at;     /* SIGKILL for what remains of them then */
     bool restart_after_exit; /* an administrative restart is under way */
     bool removed;            /* out of the table, forgotten once it has exited */
     pm_waiter *down_waiters; /* told when the process has exited */
@@ -52,6 +65,7 @@ struct pm_monitor {
 
 static int proc_spawn(pm_proc *p);
 static void service_stop_progress(pm_monitor *mon);
+static bool is_up(const pm_proc *p);
 
 /* ---- small helpers ---- */
 
@@ -177,6 +191,8 @@ static void proc_free(pm_proc *p)
     pm_monitor *mon = p->mon;
     cancel_timer(mon, &p->restart_timer);
     cancel_timer(mon, &p->kill_timer);
+    cancel_timer(mon, &p->left_timer);
+    free(p->left);
     mon->rt->ops->forget(mon->rt, p);
     waiters_finish(&p->up_waiters, -ECANCELED);
     waiters_finish(&p->down_waiters, 0);
@@ -195,6 +211,128 @@ static void dying_take(pm_monitor *mon, pm_proc *p)
             return;
         }
     }
+}
+
+/* ---- what earlier runs left ----
+ *
+ * A child leads its own process group.  When it exits, members of the group
+ * (its own children) may live on.  They are not the program any more, and a
+ * crash leaves them alone, as the reference does; but a stop of the program
+ * (stop, restart, remove, shutdown) ends them too, with the same stop
+ * signal and SIGKILL after the same kill time. */
+
+/* Keeps the groups that still have members. */
+static void leftovers_prune(pm_proc *p)
+{
+    pm_runtime *rt = p->mon->rt;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nleft; i++)
+        if (rt->ops->signal_leftovers(rt, p->left[i].pgid, 0) == 0)
+            p->left[kept++] = p->left[i];
+    p->nleft = kept;
+}
+
+/* The group that pgid led, if members remain and the program's signals go
+ * to its group.  Out of memory, it lives on untracked, as it would have
+ * without this. */
+static void leftovers_add(pm_proc *p, pid_t pgid, bool stopping)
+{
+    pm_runtime *rt = p->mon->rt;
+    if (!p->spec.signal_group || rt->ops->signal_leftovers(rt, pgid, 0) < 0)
+        return;
+    leftovers_prune(p);
+    if (p->nleft == p->capleft) {
+        size_t cap = p->capleft ? p->capleft * 2 : 4;
+        pm_leftover *l = realloc(p->left, cap * sizeof *l);
+        if (!l)
+            return;
+        p->left = l;
+        p->capleft = cap;
+    }
+    p->left[p->nleft++] = (pm_leftover){pgid, stopping};
+}
+
+/* sig to every group, each one logged (SIGKILL to follow in kill_in); the
+ * empty ones are dropped.  Only those not yet stopping, unless it is
+ * SIGKILL. */
+static void leftovers_signal(pm_proc *p, int sig, double kill_in)
+{
+    pm_monitor *mon = p->mon;
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nleft; i++) {
+        pm_leftover *l = &p->left[i];
+        bool send = sig == SIGKILL || !l->stopping;
+        if (mon->rt->ops->signal_leftovers(mon->rt, l->pgid, send ? sig : 0) < 0)
+            continue;
+        if (send) {
+            pm_event ev = event_of(sig == SIGKILL ? PM_EVENT_KILL : PM_EVENT_STOP, l->pgid);
+            ev.leftover = true;
+            ev.signal = sig;
+            ev.kill_time = kill_in;
+            emit(p, &ev);
+            l->stopping = true;
+        }
+        p->left[kept++] = *l;
+    }
+    p->nleft = sig == SIGKILL ? 0 : kept; /* nothing more to do for those */
+}
+
+/* Once the last leftover is gone: a removed process may go too, and a
+ * shutdown may go on. */
+static void leftovers_done(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    if (p->removed && !is_up(p)) {
+        dying_take(mon, p);
+        proc_free(p);
+    }
+    service_stop_progress(mon);
+}
+
+static void left_timer_fired(void *arg);
+
+/* The next look at stopping leftovers: they have no exit to wait for. */
+static void leftovers_watch(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    double wait = p->left_kill_at - now(mon);
+    wait = wait < 0 ? 0 : wait > LEFTOVER_POLL ? LEFTOVER_POLL : wait;
+    p->left_timer = mon->rt->ops->timer_start(mon->rt, wait, left_timer_fired, p);
+    if (!p->left_timer) /* cannot wait: end them now rather than never */
+        leftovers_signal(p, SIGKILL, 0);
+}
+
+static void left_timer_fired(void *arg)
+{
+    pm_proc *p = arg;
+    p->left_timer = NULL;
+    if (now(p->mon) >= p->left_kill_at)
+        leftovers_signal(p, SIGKILL, 0);
+    else
+        leftovers_prune(p);
+    if (p->nleft > 0)
+        leftovers_watch(p);
+    else
+        leftovers_done(p);
+}
+
+/* The stop signal to the groups not yet stopping, then a watch until they
+ * are gone, SIGKILL in kill_in (or at the earlier deadline being watched). */
+static void leftovers_stop(pm_proc *p, double kill_in)
+{
+    double t = now(p->mon);
+    if (p->left_timer && p->left_kill_at - t < kill_in)
+        kill_in = p->left_kill_at - t;
+    else
+        p->left_kill_at = t + kill_in;
+    leftovers_signal(p, p->spec.stop_signal, kill_in);
+    if (p->nleft > 0 && !p->left_timer)
+        leftovers_watch(p);
+}
+
+static bool leftovers_stopping(const pm_proc *p)
+{
+    return p->left_timer != NULL;
 }
 
 /* ---- the lifecycle ---- */
@@ -307,14 +445,23 @@ static void child_exited(void *arg, int wait_status)
     }
     p->exit_status = ev.exit_status;
     p->exit_signal = ev.exit_signal;
+    /* What it leaves of its group: still to be ended if this exit ends a
+     * stop (the stop signal went to the whole group); else kept for the
+     * next stop. */
+    bool stopped = p->state == PM_STATE_STOPPING;
+    leftovers_add(p, p->pid, stopped);
     p->pid = 0;
+    if (stopped || p->removed || !mon->running)
+        leftovers_stop(p, p->kill_at > now(mon) ? p->kill_at - now(mon) : kill_time_of(p));
 
     if (p->removed) {
         p->state = PM_STATE_STOPPED;
         ev.removed = true;
         emit(p, &ev);
-        dying_take(mon, p);
-        proc_free(p);
+        if (!leftovers_stopping(p)) { /* else it goes with the last of them */
+            dying_take(mon, p);
+            proc_free(p);
+        }
         service_stop_progress(mon);
         return;
     }
@@ -385,10 +532,13 @@ static void send_stop(pm_proc *p)
     ev.kill_time = kill_time_of(p);
     emit(p, &ev);
     mon->rt->ops->kill(mon->rt, p->pid, p->spec.stop_signal, p->spec.signal_group);
-    if (!p->kill_timer)
+    if (!p->kill_timer) {
+        p->kill_at = now(mon) + ev.kill_time;
         p->kill_timer = mon->rt->ops->timer_start(mon->rt, ev.kill_time, kill_timer_fired, p);
+    }
     if (!p->kill_timer) /* cannot wait: escalate now rather than never */
         kill_timer_fired(p);
+    leftovers_stop(p, ev.kill_time);
 }
 
 /* A fresh start: the back-off ladder begins again. */
@@ -494,7 +644,15 @@ int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *
     p->restart_after_exit = false;
     waiters_finish(&p->up_waiters, -ECANCELED);
     if (!is_up(p)) {
-        proc_free(p);
+        leftovers_stop(p, kill_time_of(p));
+        if (leftovers_stopping(p)) { /* it goes with the last of them */
+            cancel_timer(mon, &p->restart_timer);
+            p->state = PM_STATE_STOPPED;
+            p->next_dying = mon->dying;
+            mon->dying = p;
+        } else {
+            proc_free(p);
+        }
         if (done)
             done(arg, 0);
         return 0;
@@ -542,6 +700,7 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
         p->state = PM_STATE_STOPPED;
         /* fall through */
     default:
+        leftovers_stop(p, kill_time_of(p));
         if (done)
             done(arg, 0);
         return 0;
@@ -559,6 +718,7 @@ int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void 
     if (waiter_add(&p->up_waiters, done, arg) < 0)
         return -ENOMEM;
     if (!is_up(p)) {
+        leftovers_stop(p, kill_time_of(p)); /* as a stop would */
         (void)start_fresh(p); /* the waiter hears how it went */
         return 0;
     }
@@ -629,7 +789,7 @@ static void service_stop_progress(pm_monitor *mon)
     int tier = 0;
     for (size_t i = 0; i < mon->count; i++) {
         pm_proc *p = mon->procs[i];
-        if (p->state == PM_STATE_STOPPING)
+        if (p->state == PM_STATE_STOPPING || leftovers_stopping(p))
             return;
         if (p->state == PM_STATE_RUNNING && (!any_running || p->spec.priority > tier)) {
             tier = p->spec.priority;
@@ -660,6 +820,8 @@ void pm_monitor_stop_service(pm_monitor *mon, pm_done_cb done, void *arg)
             cancel_timer(mon, &p->restart_timer);
             p->state = PM_STATE_STOPPED;
         }
+        if (!is_up(p))
+            leftovers_stop(p, kill_time_of(p));
     }
     for (size_t i = 0; i < mon->count; i++)
         waiters_finish(&mon->procs[i]->up_waiters, -ECANCELED);
@@ -685,6 +847,7 @@ static void status_of(const pm_proc *p, pm_status *st)
         .exit_status = p->exit_status,
         .exit_signal = p->exit_signal,
         .restart_in = p->state == PM_STATE_BACKOFF ? p->restart_at - t : -1,
+        .leftovers = p->nleft,
         .spec = &p->spec,
         .user_data = p->user_data,
     };
@@ -699,6 +862,16 @@ int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out)
         return -ENOENT;
     status_of(p, out);
     return 0;
+}
+
+int pm_monitor_leftovers(const pm_monitor *mon, const char *name, pid_t *out, size_t max)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    for (size_t i = 0; i < p->nleft && i < max; i++)
+        out[i] = p->left[i].pgid;
+    return (int)p->nleft;
 }
 
 int pm_monitor_set_user_data(pm_monitor *mon, const char *name, void *data)

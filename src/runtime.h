@@ -32,6 +32,11 @@ struct pm_runtime_ops {
                  pid_t *pid, char *errmsg, size_t errlen);
     /* Sends sig to pid, or to its process group when group is set. */
     int (*kill)(pm_runtime *rt, pid_t pid, int sig, bool group);
+    /* Sends sig (0: only asks) to what is left of the process group that
+     * pgid led, once that leader has exited.  -ESRCH when the group is
+     * empty, or when pgid is a live process again: a new process that may
+     * lead a group of its own, never to be signalled for the old one. */
+    int (*signal_leftovers)(pm_runtime *rt, pid_t pgid, int sig);
     /* No callback with this arg may come any more (its process is forgotten). */
     void (*forget)(pm_runtime *rt, void *arg);
     void (*free)(pm_runtime *rt);

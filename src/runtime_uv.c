@@ -370,6 +370,14 @@ static int rt_kill(pm_runtime *base, pid_t pid, int sig, bool group)
     return kill(pid, sig) == 0 ? 0 : -errno;
 }
 
+static int rt_signal_leftovers(pm_runtime *base, pid_t pgid, int sig)
+{
+    (void)base;
+    if (pgid <= 0 || kill(pgid, 0) == 0 || errno != ESRCH)
+        return -ESRCH;
+    return kill(-pgid, sig) == 0 ? 0 : -errno;
+}
+
 static void rt_forget(pm_runtime *base, void *arg)
 {
     uv_runtime *rt = (uv_runtime *)base;
@@ -411,7 +419,7 @@ static void rt_free(pm_runtime *base)
 }
 
 static const struct pm_runtime_ops uv_ops = {
-    rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_forget, rt_free,
+    rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_signal_leftovers, rt_forget, rt_free,
 };
 
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)

@@ -488,7 +488,6 @@ EOF2
 }
 
 @test "stop and shutdown also end what is left of a dead child's process group" {
-    skip "known bug: when a child dies on its own, the rest of its process group is never signalled: it outlives stop, shutdown and procmon"
     config <<EOF2
 [procmon]
 threshold = 0.1
@@ -511,9 +510,37 @@ EOF2
     run ctl stop family
     [ "$status" -eq 0 ]
     wait_for "$DEADLINE" not_alive "$family_orphan"
+    expect_log "family: stopping what is left of process group "
+    # The group of a program that is down is ended by shutdown.
+    kill -0 "$once_orphan"
     run ctl shutdown
     [ "$status" -eq 0 ]
     wait_for "$DEADLINE" not_alive "$once_orphan"
+    expect_log "once: stopping what is left of process group "
+}
+
+@test "what is left of a dead child's group gets SIGKILL when it ignores the stop signal" {
+    config <<EOF2
+[program:stubborn]
+command = /bin/sh -c 'trap "" TERM; sleep 100000 & echo \$! > $TMP/stubborn.pid; echo ready; wait'
+autorestart = false
+stopwaitsecs = 1
+EOF2
+    start_daemon
+    expect_log "[stubborn] ready"
+    local leader orphan
+    leader=$(pid_of stubborn)
+    orphan=$(cat "$TMP/stubborn.pid")
+    STRAYS+=("$orphan")
+    kill -KILL "$leader"
+    wait_for "$DEADLINE" state_is stubborn exited
+    kill -0 "$orphan"
+    run ctl stop stubborn
+    [ "$status" -eq 0 ]
+    expect_log "stubborn: stopping what is left of process group $leader with SIGTERM (SIGKILL in 1s)"
+    expect_log "stubborn: what is left of process group $leader did not stop; sending SIGKILL"
+    wait_for "$DEADLINE" not_alive "$orphan"
+    stop_procmon
 }
 
 @test "500 programs crash-looping while clients ask: every answer, bounded RSS, clean shutdown" {

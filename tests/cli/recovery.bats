@@ -61,6 +61,32 @@ EOF2
     [ "$(pid_of calm)" != "$old_calm" ]
 }
 
+@test "what a dead child left of its group is in the state file, and the next procmon stops it" {
+    config <<EOF2
+[procmon]
+threshold = 0.1
+[program:parent]
+command = $CHILD grandchild $TMP/grandchild
+EOF2
+    start_daemon
+    expect_log "[parent] ready"
+    local leader orphan
+    leader=$(pid_of parent)
+    orphan=$(cat "$TMP/grandchild")
+    kill -KILL "$leader"
+    wait_for "$DEADLINE" log_count_at_least "[parent] ready" 2
+    # The group is recorded without a start time: its leader is gone.
+    wait_for "$DEADLINE" grep -q "^$leader 0 parent$" "$SOCK.state"
+    kill -KILL "$PM_PID"
+    wait "$PM_PID" || true
+    kill -0 "$orphan"
+
+    start_daemon
+    expect_log "recovery: parent: stopping process group $leader, left running by an earlier procmon"
+    wait_for "$DEADLINE" gone "$orphan"
+    expect_log "[parent] ready"
+}
+
 @test "a pid in the state file that now belongs to another process is left alone" {
     sleep 300 &
     stranger=$!

@@ -6,6 +6,8 @@
 
 #include "runtime.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -32,6 +34,7 @@ typedef struct fake_kill {
     int sig;
     bool group;
     double at;
+    bool leftover; /* through signal_leftovers */
 } fake_kill;
 
 typedef struct fake_runtime {
@@ -46,6 +49,8 @@ typedef struct fake_runtime {
     int spawn_error; /* the next spawns fail with this, while nonzero */
     void *forgotten[FAKE_MAX];
     size_t nforgotten;
+    pid_t left_groups[FAKE_MAX]; /* groups whose leader exited, with members still alive */
+    size_t nleft_groups;
 } fake_runtime;
 
 static double fake_now(pm_runtime *rt)
@@ -99,8 +104,24 @@ static int fake_spawn(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *c
 static int fake_kill_fn(pm_runtime *rt, pid_t pid, int sig, bool group)
 {
     fake_runtime *f = (fake_runtime *)rt;
-    f->kills[f->nkills++] = (fake_kill){pid, sig, group, f->now};
+    f->kills[f->nkills++] = (fake_kill){pid, sig, group, f->now, false};
     return 0;
+}
+
+/* What is left of a group dies only of SIGKILL, or when the test says. */
+static int fake_signal_leftovers(pm_runtime *rt, pid_t pgid, int sig)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    for (size_t i = 0; i < f->nleft_groups; i++) {
+        if (f->left_groups[i] != pgid)
+            continue;
+        if (sig != 0)
+            f->kills[f->nkills++] = (fake_kill){pgid, sig, true, f->now, true};
+        if (sig == SIGKILL)
+            f->left_groups[i] = f->left_groups[--f->nleft_groups];
+        return 0;
+    }
+    return -ESRCH;
 }
 
 static void fake_forget(pm_runtime *rt, void *arg)
@@ -117,7 +138,8 @@ static void fake_free(pm_runtime *rt)
 }
 
 static const struct pm_runtime_ops fake_ops = {
-    fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_forget, fake_free,
+    fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_signal_leftovers, fake_forget,
+    fake_free,
 };
 
 static void fake_init(fake_runtime *f)

@@ -347,6 +347,119 @@ static void test_stop_service_cancels_restarts_and_waits_for_last_exit(void **st
     assert_int_equal(spawns(fx), before);
 }
 
+/* ---- what a dead child's group leaves ---- */
+
+/* The child `name` dies with members of its group still alive. */
+static pid_t die_leaving_group(fixture *fx, const char *name, double lived)
+{
+    pid_t pid = pid_of(fx, name);
+    fx->rt.left_groups[fx->rt.nleft_groups++] = pid;
+    live_and_die(fx, name, lived);
+    return pid;
+}
+
+static size_t leftover_kills(fixture *fx, pid_t pgid, int sig)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->rt.nkills; i++)
+        n += fx->rt.kills[i].leftover && fx->rt.kills[i].pid == pgid && fx->rt.kills[i].sig == sig;
+    return n;
+}
+
+static void test_a_crash_leaves_the_group_alone_and_stop_ends_it(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t old = die_leaving_group(fx, "a", 10);
+    fake_advance(&fx->rt, 0); /* restarted at once */
+    assert_int_equal(spawns(fx), 2);
+    assert_int_equal(leftover_kills(fx, old, SIGTERM), 0);
+    pid_t now_running = pid_of(fx, "a");
+    assert_int_equal(pm_monitor_stop(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(leftover_kills(fx, old, SIGTERM), 1);
+    assert_int_equal(fx->events[fx->nevents - 1].type, PM_EVENT_STOP);
+    assert_int_equal(fx->events[fx->nevents - 1].pid, old);
+    fake_exit(&fx->rt, now_running, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1); /* the stop is the program's */
+    fake_advance(&fx->rt, 5 - EPS); /* what is left ignores SIGTERM */
+    assert_int_equal(leftover_kills(fx, old, SIGKILL), 0);
+    fake_advance(&fx->rt, EPS);
+    assert_int_equal(leftover_kills(fx, old, SIGKILL), 1);
+    assert_int_equal(fx->rt.nleft_groups, 0);
+    assert_int_equal(fx->rt.ntimers, 0); /* nothing more to watch */
+}
+
+static void test_shutdown_waits_for_what_is_left_then_ends(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.autorestart = PM_AUTORESTART_NEVER;
+    assert_int_equal(pm_monitor_add(fx->mon, "once", &spec), 0);
+    pm_monitor_start_service(fx->mon);
+    pid_t old = die_leaving_group(fx, "once", 10);
+    assert_int_equal(status(fx, "once").state, PM_STATE_EXITED);
+    pm_monitor_stop_service(fx->mon, on_done, fx);
+    assert_int_equal(leftover_kills(fx, old, SIGTERM), 1);
+    fake_advance(&fx->rt, 1);
+    assert_int_equal(fx->done_calls, 0);
+    fx->rt.nleft_groups = 0; /* SIGTERM took a while, but did it */
+    fake_advance(&fx->rt, 0.1 + EPS);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(leftover_kills(fx, old, SIGKILL), 0);
+}
+
+static void test_the_group_of_a_stopped_child_gets_sigkill_after_its_kill_time(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t pid = pid_of(fx, "a");
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    fake_advance(&fx->rt, 2);
+    fx->rt.left_groups[fx->rt.nleft_groups++] = pid; /* its child ignores SIGTERM */
+    fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
+    assert_int_equal(leftover_kills(fx, pid, SIGTERM), 0); /* it had it, with its leader */
+    fake_advance(&fx->rt, 3 - EPS);
+    assert_int_equal(leftover_kills(fx, pid, SIGKILL), 0);
+    fake_advance(&fx->rt, 2 * EPS);
+    assert_int_equal(leftover_kills(fx, pid, SIGKILL), 1);
+}
+
+static void test_a_removed_program_goes_with_the_last_of_its_leftovers(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pid_t old = die_leaving_group(fx, "a", 0.1); /* waits in back-off */
+    assert_int_equal(pm_monitor_remove(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(leftover_kills(fx, old, SIGTERM), 1);
+    assert_int_equal(fx->rt.nforgotten, 0);
+    fake_advance(&fx->rt, 5);
+    assert_int_equal(leftover_kills(fx, old, SIGKILL), 1);
+    assert_int_equal(fx->rt.nforgotten, 1);
+    assert_int_equal(spawns(fx), 1);
+}
+
+static void test_no_group_signals_no_leftovers(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv_true;
+    spec.signal_group = false;
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), 0);
+    pm_monitor_start_service(fx->mon);
+    pid_t old = die_leaving_group(fx, "a", 10);
+    fake_advance(&fx->rt, 0);
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    fake_advance(&fx->rt, 100);
+    assert_int_equal(leftover_kills(fx, old, SIGTERM) + leftover_kills(fx, old, SIGKILL), 0);
+}
+
 static void test_stop_service_with_nothing_running_completes_at_once(void **state)
 {
     fixture *fx = *state;
@@ -648,6 +761,11 @@ int main(void)
         T(test_stop_and_remove_during_backoff_cancel_restart),
         T(test_remove_running_stops_and_forgets),
         T(test_stop_service_cancels_restarts_and_waits_for_last_exit),
+        T(test_a_crash_leaves_the_group_alone_and_stop_ends_it),
+        T(test_shutdown_waits_for_what_is_left_then_ends),
+        T(test_the_group_of_a_stopped_child_gets_sigkill_after_its_kill_time),
+        T(test_a_removed_program_goes_with_the_last_of_its_leftovers),
+        T(test_no_group_signals_no_leftovers),
         T(test_stop_service_with_nothing_running_completes_at_once),
         T(test_priority_orders_start_and_stop),
         T(test_restart_all_restarts_each_at_once),
