@@ -28,6 +28,47 @@ static double loop_now(pm_daemon *d)
     return (double)uv_now(&d->loop) / 1000;
 }
 
+/* ---- holding a writer back ----
+ *
+ * A target whose reader is slower than a program writes (a pipe into a
+ * container runtime, a slow disk) fills its buffer.  Rather than drop
+ * lines, procmon stops reading that program's pipes until the target has
+ * caught up, so the program waits in its write as it would writing there
+ * itself.  But never for a target that fails or whose reader has stalled:
+ * then lines are dropped and counted, and the program runs on. */
+
+#define HOLD_ABOVE (PM_OUTPUT_MAX_PENDING / 2) /* bytes waiting: hold the writer */
+#define RESUME_BELOW (PM_OUTPUT_MAX_PENDING / 4)
+#define HELD_RETRY_MS 1 /* while a writer waits, the target is tried this often */
+
+static void hold_for(pm_daemon *d, const pm_event *ev, pm_target *t)
+{
+    pm_procdata *pd = ev->user_data;
+    if (!t || !pd || pd->held_for || pm_target_pending(t) <= HOLD_ABOVE || pm_target_stalled(t, loop_now(d)))
+        return;
+    if (pm_monitor_hold_output(d->mon, ev->name, true) == 0) {
+        pd->held_for = t;
+        d->nheld++;
+    }
+}
+
+static void release(pm_daemon *d, const pm_status *st)
+{
+    pm_procdata *pd = st->user_data;
+    pd->held_for = NULL;
+    d->nheld--;
+    (void)pm_monitor_hold_output(d->mon, st->name, false);
+}
+
+static void release_if_caught_up(void *arg, const pm_status *st)
+{
+    pm_daemon *d = arg;
+    pm_procdata *pd = st->user_data;
+    if (pd && pd->held_for &&
+        (pm_target_pending(pd->held_for) < RESUME_BELOW || pm_target_stalled(pd->held_for, loop_now(d))))
+        release(d, st);
+}
+
 /* A line goes to its program's target, or to the log stream; a line that
  * the target cannot take counts against the program. */
 static void route_output(pm_daemon *d, const pm_event *ev)
@@ -36,12 +77,14 @@ static void route_output(pm_daemon *d, const pm_event *ev)
     const pm_output *o = !pd ? NULL : ev->stream == PM_STDERR ? &pd->err : &pd->out;
     if (!o || o->kind == PM_OUT_LOG) {
         pm_logstream_event(d->log, ev);
+        hold_for(d, ev, d->log_target);
         return;
     }
     if (o->kind == PM_OUT_NONE)
         return;
     pm_target *t = ev->stream == PM_STDERR ? pd->err_target : pd->out_target;
     pd->dropped_bytes += t ? pm_target_write_line(t, ev->data, ev->len, loop_now(d)) : ev->len + 1;
+    hold_for(d, ev, t);
 }
 
 static void keep_output(pm_daemon *d, const pm_event *ev)
@@ -65,6 +108,8 @@ static void procdata_free(pm_daemon *d, pm_procdata *pd)
 {
     if (!pd)
         return;
+    if (pd->held_for)
+        d->nheld--;
     pm_ring_free(pd->ring);
     pm_status_text_free(&pd->status);
     pm_outputs_release(d->outputs, pd->out_target);
@@ -323,10 +368,14 @@ static void before_poll(uv_prepare_t *h)
     pm_logstream_flush(d->log); /* first: on standard output it goes through a target */
     if (d->outputs) {
         pm_outputs_flush(d->outputs, loop_now(d));
+        if (d->nheld)
+            pm_monitor_foreach(d->mon, release_if_caught_up, d);
         /* A target that is behind or failing is tried again soon, even if
-         * nothing else wakes the loop. */
+         * nothing else wakes the loop; at once while a writer waits for it. */
         if (!pm_outputs_waiting(d->outputs))
             uv_timer_stop(&d->output_retry);
+        else if (d->nheld)
+            uv_timer_start(&d->output_retry, output_retry, HELD_RETRY_MS, 0);
         else if (!uv_is_active((uv_handle_t *)&d->output_retry))
             uv_timer_start(&d->output_retry, output_retry, (uint64_t)(PM_OUTPUT_RETRY * 1000), 0);
     }

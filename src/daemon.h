@@ -40,6 +40,7 @@ typedef struct pm_procdata {
     bool redirect_stderr;
     pm_target *out_target, *err_target; /* PM_OUT_FILE, PM_OUT_FD: where the lines go */
     unsigned long long dropped_bytes;   /* bytes its targets could not take */
+    pm_target *held_for;         /* its output is not read until this target catches up */
 } pm_procdata;
 
 typedef struct pm_daemon {
@@ -51,6 +52,7 @@ typedef struct pm_daemon {
     pm_outputs *outputs;
     pm_target *log_target;   /* descriptor 1, when the log stream goes there */
     uv_timer_t output_retry; /* brings the loop back while a target is behind */
+    size_t nheld;            /* programs held back for a target */
     const pm_daemon_settings *settings;
     uv_signal_t signals[4];
     size_t nsignals;

@@ -864,6 +864,15 @@ int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out)
     return 0;
 }
 
+int pm_monitor_hold_output(pm_monitor *mon, const char *name, bool hold)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    mon->rt->ops->hold_output(mon->rt, p, hold);
+    return 0;
+}
+
 int pm_monitor_leftovers(const pm_monitor *mon, const char *name, pid_t *out, size_t max)
 {
     pm_proc *p = table_find(mon, name);

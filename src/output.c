@@ -44,6 +44,8 @@ struct pm_target {
     bool reported;   /* a failure or drop was reported; the recovery will be too */
     double report_at; /* no report before this */
     unsigned long long dropped; /* since the last report */
+    double progress_at; /* bytes were last written, or began to wait */
+    bool pipe_grown;    /* a pipe that said EAGAIN was offered more room */
 };
 
 struct pm_outputs {
@@ -111,8 +113,7 @@ static void note_working(pm_target *t)
     else
         report(t, "output to %s works again", target_name(t));
     t->dropped = 0;
-    t->reported = false;
-    t->report_at = 0;
+    t->reported = false; /* report_at stays: a flapping target is reported every REPORT_EVERY at most */
 }
 
 /* ---- opening ---- */
@@ -259,6 +260,19 @@ static int rotate(pm_target *t)
     return 0;
 }
 
+/* A pipe its reader empties more slowly than we fill it: a larger pipe
+ * (as for the children's pipes) takes bursts without waiting.  Best
+ * effort; the pipe is shared, and growing it only lets it hold more. */
+static void grow_pipe(pm_target *t)
+{
+    struct stat st;
+    if (t->pipe_grown || t->how != HOW_PLAIN)
+        return;
+    t->pipe_grown = true;
+    if (fstat(t->fd, &st) == 0 && S_ISFIFO(st.st_mode))
+        (void)fcntl(t->fd, F_SETPIPE_SZ, PM_OUTPUT_PIPE_SIZE);
+}
+
 void pm_target_flush(pm_target *t, double now)
 {
     if (t->error && now < t->retry_at)
@@ -288,8 +302,10 @@ void pm_target_flush(pm_target *t, double now)
         ssize_t w = write_some(t, p, n);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            grow_pipe(t);
             break; /* full for now: the buffer holds the rest */
+        }
         if (w <= 0) {
             fail(t, w < 0 ? errno : EIO, now);
             failed = true;
@@ -297,6 +313,7 @@ void pm_target_flush(pm_target *t, double now)
         }
         t->off += (size_t)w;
         t->size += w;
+        t->progress_at = now;
         wrote = true;
     }
     if (t->off == t->len) {
@@ -347,6 +364,8 @@ size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double n
         note_trouble(t, now);
         return len + 1;
     }
+    if (t->off == t->len)
+        t->progress_at = now; /* the wait for these bytes starts now */
     if (len > 0)
         memcpy(t->buf + t->len, line, len);
     t->buf[t->len + len] = '\n';
@@ -363,9 +382,21 @@ size_t pm_target_write(pm_target *t, const char *data, size_t len, double now)
         note_trouble(t, now);
         return len;
     }
+    if (t->off == t->len)
+        t->progress_at = now;
     memcpy(t->buf + t->len, data, len);
     t->len += len;
     return 0;
+}
+
+size_t pm_target_pending(const pm_target *t)
+{
+    return t->len - t->off;
+}
+
+bool pm_target_stalled(const pm_target *t, double now)
+{
+    return t->error || t->fd < 0 || (t->len > t->off && now - t->progress_at >= PM_OUTPUT_STALL);
 }
 
 const char *pm_target_path(const pm_target *t)

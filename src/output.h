@@ -35,6 +35,8 @@
 #define PM_OUTPUT_MAX_PENDING (1024 * 1024) /* bytes a target buffers */
 #define PM_OUTPUT_RETRY 0.25                /* seconds between retries of a failed target */
 #define PM_OUTPUT_REPORT_EVERY 10.0         /* seconds between two reports of one target */
+#define PM_OUTPUT_STALL 2.0                 /* seconds without progress: its reader has stalled */
+#define PM_OUTPUT_PIPE_SIZE (1024 * 1024)   /* a pipe target that fills is grown to this */
 
 typedef struct pm_outputs pm_outputs;
 typedef struct pm_target pm_target;
@@ -66,6 +68,11 @@ size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double n
 size_t pm_target_write(pm_target *t, const char *data, size_t len, double now);
 /* The file it writes (AUTO resolved), or NULL for a descriptor. */
 const char *pm_target_path(const pm_target *t);
+/* Bytes queued and not yet written. */
+size_t pm_target_pending(const pm_target *t);
+/* Failing, or no byte written for PM_OUTPUT_STALL seconds while bytes
+ * wait: whoever holds a writer back for it would wait for nothing. */
+bool pm_target_stalled(const pm_target *t, double now);
 /* Writes what it can of one target now. */
 void pm_target_flush(pm_target *t, double now);
 

@@ -37,6 +37,10 @@ struct pm_runtime_ops {
      * empty, or when pgid is a live process again: a new process that may
      * lead a group of its own, never to be signalled for the old one. */
     int (*signal_leftovers)(pm_runtime *rt, pid_t pgid, int sig);
+    /* Stops (hold) or resumes reading the output of the children started
+     * with arg: a writer whose lines cannot be written yet waits in its
+     * pipe.  After its exit, what it left in the pipe waits there too. */
+    void (*hold_output)(pm_runtime *rt, void *arg, bool hold);
     /* No callback with this arg may come any more (its process is forgotten). */
     void (*forget)(pm_runtime *rt, void *arg);
     void (*free)(pm_runtime *rt);

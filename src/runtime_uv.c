@@ -15,7 +15,8 @@
 #include <uv.h>
 
 #define READ_CHUNK (64 * 1024)
-/* A pipe that fills the read buffer belongs to a heavy writer: it is grown
+/* A pipe that (nearly) fills the read buffer belongs to a heavy writer, even
+ * one whose writes are a little short of the buffer's size: it is grown
  * once to this size, so the writer blocks and wakes us 16 times less often.
  * Only then, since the kernel counts every pipe's size against the user's
  * pipe-user-pages-soft (a user over it gets tiny new pipes). */
@@ -43,6 +44,7 @@ struct child {
     const pm_spec *spec;  /* the monitor's copy; only read while arg is set */
     child_stream out, err;
     char *exec_failure;   /* why it could not exec: told at its reaping */
+    bool held;            /* its output is not read for now */
     bool reaped;
     int open_handles;
     struct child *next_in_bucket;
@@ -217,7 +219,7 @@ static void read_cb(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 {
     child *c = h->data;
     child_stream *s = (uv_pipe_t *)h == &c->out.pipe ? &c->out : &c->err;
-    if (nread == READ_CHUNK && !s->grown)
+    if (nread >= READ_CHUNK * 3 / 4 && !s->grown)
         grow_pipe(s);
     if (nread > 0)
         stream_feed(s, buf->base, (size_t)nread);
@@ -291,13 +293,31 @@ static void child_release(child *c)
     rt_maybe_free(rt);
 }
 
+/* Stops or resumes reading both of the child's pipes. */
+static void child_hold(child *c, bool hold)
+{
+    c->held = hold;
+    child_stream *streams[] = {&c->out, &c->err};
+    for (size_t i = 0; i < 2; i++) {
+        child_stream *s = streams[i];
+        if (!s->open)
+            continue;
+        int r = hold ? uv_read_stop((uv_stream_t *)&s->pipe)
+                     : uv_read_start((uv_stream_t *)&s->pipe, alloc_cb, read_cb);
+        if (r < 0) /* cannot read it any more: that is its end */
+            stream_close(s);
+    }
+}
+
 static void child_reaped(child *c, int wait_status)
 {
     /* The child is gone: what it wrote and reported is all there is. */
     if (c->exec_failure && c->arg)
         c->cbs->exec_failed(c->arg, c->exec_failure);
-    stream_drain(&c->out, c->rt->readbuf, sizeof c->rt->readbuf);
-    stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
+    if (!c->held) { /* else what it left waits in its pipes, read once released */
+        stream_drain(&c->out, c->rt->readbuf, sizeof c->rt->readbuf);
+        stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
+    }
     c->reaped = true;
     if (c->arg)
         c->cbs->exited(c->arg, wait_status);
@@ -378,12 +398,24 @@ static int rt_signal_leftovers(pm_runtime *base, pid_t pgid, int sig)
     return kill(-pgid, sig) == 0 ? 0 : -errno;
 }
 
-static void rt_forget(pm_runtime *base, void *arg)
+static void rt_hold_output(pm_runtime *base, void *arg, bool hold)
 {
     uv_runtime *rt = (uv_runtime *)base;
     for (child *c = rt->all; c; c = c->next)
-        if (c->arg == arg)
-            c->arg = NULL;
+        if (c->arg == arg && c->held != hold)
+            child_hold(c, hold);
+}
+
+static void rt_forget(pm_runtime *base, void *arg)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    for (child *c = rt->all; c; c = c->next) {
+        if (c->arg != arg)
+            continue;
+        c->arg = NULL;
+        if (c->held) /* nobody will release it: read on, into nowhere */
+            child_hold(c, false);
+    }
 }
 
 /* The runtime goes once its own handle and every child's are closed. */
@@ -419,7 +451,8 @@ static void rt_free(pm_runtime *base)
 }
 
 static const struct pm_runtime_ops uv_ops = {
-    rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_signal_leftovers, rt_forget, rt_free,
+    rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_signal_leftovers, rt_hold_output, rt_forget,
+    rt_free,
 };
 
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)

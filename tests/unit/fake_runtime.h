@@ -124,6 +124,11 @@ static int fake_signal_leftovers(pm_runtime *rt, pid_t pgid, int sig)
     return -ESRCH;
 }
 
+static void fake_hold_output(pm_runtime *rt, void *arg, bool hold)
+{
+    (void)rt, (void)arg, (void)hold;
+}
+
 static void fake_forget(pm_runtime *rt, void *arg)
 {
     fake_runtime *f = (fake_runtime *)rt;
@@ -138,8 +143,8 @@ static void fake_free(pm_runtime *rt)
 }
 
 static const struct pm_runtime_ops fake_ops = {
-    fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_signal_leftovers, fake_forget,
-    fake_free,
+    fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_signal_leftovers, fake_hold_output,
+    fake_forget, fake_free,
 };
 
 static void fake_init(fake_runtime *f)

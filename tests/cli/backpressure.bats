@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# A target slower than its writer holds the writer back instead of dropping
+# lines; a target that stalls or fails never holds anyone.
+
+load daemon_helpers
+
+dropped_of() {
+    ctl status --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["dropped_bytes"])'
+}
+
+# Starts procmon with its standard output read by slow_reader.py ARGS.
+start_behind_reader() {
+    mkfifo "$TMP/stdout"
+    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$TMP/out" "$@" < "$TMP/stdout" &
+    READER=$!
+    SOCK=$TMP/procmon.sock
+    "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" > "$TMP/stdout" 2>"$TMP/stderr" &
+    PM_PID=$!
+    wait_for "$DEADLINE" log_has ", control socket $SOCK"
+}
+
+teardown() {
+    [ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
+    if [ -n "$PM_PID" ] && kill -0 "$PM_PID" 2>/dev/null; then
+        kill -KILL "$PM_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+
+# 8 MB of 100-byte lines: far more than the target's buffer and the pipe.
+writer_to_stdout() {
+    config <<EOF2
+[program:loud]
+command = $CHILD write 8000000 100
+stdout_logfile = /dev/stdout
+stdout_logfile_maxbytes = 0
+autorestart = false
+EOF2
+}
+
+@test "a slow reader of /dev/stdout: the writer waits, and not one line is lost" {
+    writer_to_stdout
+    start_behind_reader --pause 0.005
+    wait_for "$DEADLINE" state_is loud exited
+    [ "$(dropped_of loud)" -eq 0 ]
+    run ctl shutdown
+    [ "$status" -eq 0 ]
+    wait "$READER"
+    READER=
+    [ "$(wc -c < "$TMP/out")" -eq 8000000 ]
+    # Every line whole and in order: the child writes blocks of 655 lines,
+    # line i of a block 99 times the letter 'a' + i % 26.
+    python3 - "$TMP/out" <<'PY'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+assert len(lines) == 80000, len(lines)
+for k, l in enumerate(lines):
+    assert l == bytes([97 + k % 655 % 26]) * 99, (k, l[:20])
+PY
+}
+
+@test "a reader of /dev/stdout that stalls: the writer runs on, lines are dropped and counted" {
+    writer_to_stdout
+    start_behind_reader --stall-after 65536
+    # Held at most until the target is seen stalled, then free to finish.
+    wait_for "$DEADLINE" state_is loud exited
+    local dropped
+    dropped=$(dropped_of loud)
+    [ "$dropped" -gt 0 ]
+    expect_log "procmon: output to /dev/fd/1: not taking output (its reader is not reading)"
+}
+
+@test "a slow reader of the log: the programs' lines wait, none is lost" {
+    config <<EOF2
+[program:loud]
+command = $CHILD write 8000000 100
+autorestart = false
+EOF2
+    mkfifo "$TMP/logpipe"
+    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$LOG" --pause 0.005 < "$TMP/logpipe" &
+    READER=$!
+    SOCK=$TMP/procmon.sock
+    "$PROCMON" run -s "$SOCK" --log-file "$TMP/logpipe" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
+    PM_PID=$!
+    wait_for "$DEADLINE" log_has "loud: exited with status 0"
+    [ "$(dropped_of loud)" -eq 0 ]
+    [ "$(grep -c ' \[loud\] ' "$LOG")" -eq 80000 ]
+    ! grep -q "dropped" "$TMP/stderr"
+}
