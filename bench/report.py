@@ -17,6 +17,20 @@ METRICS = [
     ("log_time", "log", "log", "launch → 2,000,000 lines in the log", "s", "lower"),
     ("log_rate", "log", "log", "payload rate", "MB/s", "higher"),
     ("log_cpu", "log", "log", "CPU time of the supervisor (loggers included)", "s", "lower"),
+    ("rot_time", "rotate", "rotate", "launch → all written", "s", "lower"),
+    ("rot_writer", "rotate", "rotate", "writer's start → all written", "s", "lower"),
+    ("rot_rate", "rotate", "rotate", "payload rate over the writer's time", "MB/s", "higher"),
+    ("rot_cpu", "rotate", "rotate", "CPU time of the supervisor, from launch", "s", "lower"),
+    ("rot_wcpu", "rotate", "rotate", "CPU time of the supervisor, from the writer's start", "s", "lower"),
+    ("rot_split", "rotate", "rotate", "lines split between two files, in the kept files³", "", "lower"),
+    ("rot_wrong", "rotate", "rotate", "kept bytes not the writer's last bytes in order³", "", "lower"),
+    ("out_time", "stdout", "stdout", "launch → all written", "s", "lower"),
+    ("out_writer", "stdout", "stdout", "writer's start → all written", "s", "lower"),
+    ("out_rate", "stdout", "stdout", "payload rate over the writer's time", "MB/s", "higher"),
+    ("out_cpu", "stdout", "stdout", "CPU time of the supervisor, from launch", "s", "lower"),
+    ("out_wcpu", "stdout", "stdout", "CPU time of the supervisor, from the writer's start", "s", "lower"),
+    ("out_lost", "stdout", "stdout", "child lines missing or not whole⁴", "", "lower"),
+    ("out_mixed", "stdout", "stdout", "child lines with a supervisor message inside⁴", "", "lower"),
     ("crash_cpu", "crash", "crash", "CPU over the 20 s", "% of a core", "lower"),
     ("crash_starts", "crash", "crash", "starts in 20 s (default back-off)", "", None),
     ("shutdown", "shutdown", "100", "stop request → supervisor and 100 children gone", "ms", "lower"),
@@ -25,6 +39,8 @@ METRICS = [
 BASELINES = {
     "restart": [("spawn", "spawn floor¹")],
     "log": [("file", "child > file²"), ("cat", "child \\| cat > file²")],
+    "rotate": [("file", "child > file²")],
+    "stdout": [("cat", "child \\| cat > file²")],
 }
 NOTES = """\
 How each system runs (everything else at its defaults):
@@ -66,9 +82,27 @@ children's own records on the monotonic clock. Each cell: median (min–max)
 over the runs; the restart and status figures over every cycle or call of
 every run. A ratio is procmon's median divided by the other system's.
 
+For rotate and stdout (procmon and supervisord only: the others have no
+such keys) the program is `sh -c 'child write N 100 && echo END-OF-OUTPUT &&
+exec child sleep >/dev/null'`, and "all written" is when END-OF-OUTPUT ends
+x.log (or x.log.1) or appears in the stdout file: both supervisors write a
+program's output in order, so everything before it is written then, and the
+child has exited. The files are checked only after the time and CPU are
+taken. Sizes such as 10MB are 1024-based for both.
+
 ¹ posix_spawn from the suite's Python to the child's first instruction, the
 floor under any restart latency. ² The same writer without any supervisor,
 straight into a file, and through `cat` into a file, in the same run.
+³ x.log.3, x.log.2, x.log.1 and x.log read in that order must be the last
+bytes the program wrote: the second row counts the kept bytes before the first
+difference, from the end (0: all are right); a line is split when a file ends
+inside it, or when the oldest kept file starts inside one. procmon rotates
+before a line that would not fit, supervisord after the write that reached the
+limit, whatever it held. ⁴ The file less the supervisor's own messages (lines
+starting with a date: supervisord -n logs to its standard output too; procmon's
+log stream goes to its `log_file`) must be the program's bytes exactly; if not,
+the first row is how many of its lines are not found whole. A message that
+does not start right after a `\\n` sits inside one of the program's lines.
 """
 
 

@@ -44,7 +44,7 @@ class System:
 
     def __init__(self, procmon, folder):
         self.procmon, self.dir = procmon, folder
-        self.proc = self.out = None
+        self.proc = self.out = self.cat = None
 
     @classmethod
     def missing(cls):
@@ -55,18 +55,30 @@ class System:
     def path(self, *names):
         return os.path.join(self.dir, *names)
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
         """programs: {name: argv}. log: the programs' output goes into this
-        system's own log (log_paths()); otherwise wherever it goes by default."""
+        system's own log (log_paths()); otherwise wherever it goes by default.
+        output: supervisord-style keys (stdout_logfile, ...) written as they
+        are into every program's section, for the systems that read them
+        (procmon and supervisord); the others refuse it."""
         raise NotImplementedError
 
     def command(self):
         raise NotImplementedError
 
-    def start(self):
+    def start(self, pipe=False):
+        """The supervisor's standard output and error go to supervisor.out:
+        straight into the file, or (pipe) into a pipe that a `cat > file`
+        reads, as a container runtime reads a container's output."""
         self.out = open(self.path("supervisor.out"), "wb")
+        stdout = self.out
+        if pipe:
+            self.cat = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=self.out)
+            stdout = self.cat.stdin
         self.proc = subprocess.Popen(self.command(), cwd=self.dir, stdin=subprocess.DEVNULL,
-                                     stdout=self.out, stderr=subprocess.STDOUT, process_group=0)
+                                     stdout=stdout, stderr=subprocess.STDOUT, process_group=0)
+        if pipe:
+            self.cat.stdin.close()  # the supervisor holds the only writing end
 
     def check_alive(self):
         if self.proc.poll() is not None:
@@ -104,8 +116,20 @@ class System:
             except ProcessLookupError:
                 pass
             self.proc.wait()
+        if self.cat:
+            # EOF once the supervisor's group is gone; the suite kills any leftover.
+            try:
+                self.cat.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.cat.kill()
+                self.cat.wait()
         if self.out:
             self.out.close()
+
+
+def no_output_keys(output):
+    if output:
+        raise Failed("has no supervisord-style output keys (" + ", ".join(output) + ")")
 
 
 def expect(n, state, test):
@@ -130,11 +154,12 @@ class Procmon(System):
         r = subprocess.run([procmon, "--version"], capture_output=True, text=True)
         return r.stdout.strip() or "unknown"
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
         self.n = len(programs)
         text = f"[procmon]\nsocket = {self.path('procmon.sock')}\nlog_file = {self.path('procmon.log')}\n"
         for name, argv in programs.items():
             text += f"\n[program:{name}]\ncommand = {shlex.join(argv)}\n"
+            text += "".join(f"{k} = {v}\n" for k, v in (output or {}).items())
         write(self.path("procmon.conf"), text)
 
     def command(self):
@@ -158,7 +183,7 @@ class Supervisord(System):
     def version(_procmon):
         return "supervisor " + package_version("supervisor")
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
         self.n = len(programs)
         d = self.dir
         # Only locations (socket, own log, pid file, AUTO child logs) point
@@ -172,7 +197,9 @@ class Supervisord(System):
         for name, argv in programs.items():
             text += (f"\n[program:{name}]\ncommand = {shlex.join(argv).replace('%', '%%')}\n"
                      "autorestart = true\nstartretries = 1000000\n")
-            if log:
+            if output:
+                text += "".join(f"{k} = {str(v).replace('%', '%%')}\n" for k, v in output.items())
+            elif log:
                 text += f"stdout_logfile = {d}/{name}.log\nstdout_logfile_maxbytes = 0\n"
         write(self.path("supervisord.conf"), text)
         self.logs = [f"{d}/{name}.log" for name in programs]
@@ -197,7 +224,8 @@ class S6(System):
     def version(_procmon):
         return "s6 " + package_version("s6")
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
+        no_output_keys(output)
         self.n = len(programs)
         self.services = len(programs) * (2 if log else 1)
         self.logdirs = []
@@ -240,7 +268,8 @@ class Runit(System):
     def version(_procmon):
         return "runit " + package_version("runit")
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
+        no_output_keys(output)
         self.names = list(programs)
         self.logdirs = []
         for name, argv in programs.items():
@@ -289,7 +318,8 @@ class Twisted(System):
         py = subprocess.run([DEBIAN_PYTHON, "--version"], capture_output=True, text=True).stdout.strip()
         return f"Twisted {package_version('python3-twisted')} ({py})"
 
-    def configure(self, programs, log=False):
+    def configure(self, programs, log=False, output=None):
+        no_output_keys(output)
         write(self.path("programs.json"), json.dumps(programs))
 
     def command(self):
