@@ -56,6 +56,26 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+/* The folder that relative paths in the file are read against: the one
+ * pm_config_load_in was given (procmon's folder at start-up, for a reload
+ * after [supervisord] directory moved it), else NULL for the current one.
+ * Set for the duration of a load, like inih's settings. */
+static const char *relative_base;
+
+/* v made absolute against relative_base or the current folder: a new
+ * string, or NULL without memory or a current folder. */
+static char *absolute_path(const char *v)
+{
+    if (v[0] == '/')
+        return strdup(v);
+    char *cwd = relative_base ? NULL : get_current_dir_name(), *full = NULL;
+    const char *base = relative_base ? relative_base : cwd;
+    if (base && asprintf(&full, "%s%s%s", base, strcmp(base, "/") == 0 ? "" : "/", v) < 0)
+        full = NULL;
+    free(cwd);
+    return full;
+}
+
 /* Debian's build passes the line number as a fifth argument: declare the
  * handler the way the library calls it.  We count lines ourselves anyway. */
 #define INI_HANDLER_LINENO 1
@@ -129,12 +149,13 @@ typedef struct loader {
 /* [supervisord]'s keys that procmon honours (see apply_supervisord). */
 static const char *const supervisord_keys[] = {
     "logfile", "logfile_maxbytes", "logfile_backups", "childlogdir", "environment", "umask",
-    "minfds", "minprocs", "pidfile", "directory", "user", "identifier", "nodaemon", NULL,
+    "minfds", "minprocs", "pidfile", "directory", "user", "identifier", "nodaemon", "nocleanup",
+    NULL,
 };
 
 /* [supervisord]'s keys that it knows and procmon does not act on. */
 static const char *const unsupported_supervisord_keys[] = {
-    "loglevel", "silent", "nocleanup", "strip_ansi", NULL,
+    "loglevel", "silent", "strip_ansi", NULL,
 };
 
 static const char *const procmon_keys[] = {
@@ -1373,14 +1394,8 @@ static const char *set_logfile(pm_output *o, const char *v, char *why, size_t wh
             return reason;
         /* Relative to procmon's folder at start-up, as supervisord's;
          * absolute now so that nothing later depends on the cwd. */
-        char *cwd = v[0] == '/' ? NULL : get_current_dir_name();
-        if (v[0] != '/' && !cwd)
-            return "cannot find procmon's current folder";
-        if (asprintf(&path, "%s%s%s", cwd ? cwd : "", cwd ? "/" : "", v) < 0)
-            path = NULL;
-        free(cwd);
-        if (!path)
-            return oom_reason;
+        if (!(path = absolute_path(v)))
+            return errno == ENOMEM ? oom_reason : "cannot find procmon's current folder";
     }
     free(o->path);
     o->kind = kind;
@@ -1431,11 +1446,9 @@ static const char *set_stderr_backups(progbuild *b, const char *v, char *why, si
 
 BOOL_SETTER(set_redirect_stderr, b->redirect_stderr)
 
-/* supervisord's AUTO name, NAME-CHANNEL---IDENTIFIER-, under childlogdir
- * (default: the temp folder, as Python's tempfile.gettempdir()); the
- * daemon adds 6 random characters and ".log" when it creates the file, so
- * no two programs or runs share one. */
-static char *auto_prefix(const pm_config *cfg, const char *name, const char *channel)
+/* Where AUTO files go: childlogdir, else the temp folder, as Python's
+ * tempfile.gettempdir(); absolute.  NULL without memory. */
+static char *auto_folder(const pm_config *cfg)
 {
     const char *dir = cfg->childlogdir;
     static const char *const vars[] = {"TMPDIR", "TEMP", "TMP"};
@@ -1444,11 +1457,19 @@ static char *auto_prefix(const pm_config *cfg, const char *name, const char *cha
         if (t && *t && check_directory(t) == NULL)
             dir = t;
     }
+    return absolute_path(dir ? dir : "/tmp");
+}
+
+/* supervisord's AUTO name, NAME-CHANNEL---IDENTIFIER-, under auto_dir; the
+ * daemon adds 6 random characters and ".log" when it creates the file, so
+ * no two programs or runs share one (output.h: pm_output_is_auto_name). */
+static char *auto_prefix(const pm_config *cfg, const char *name, const char *channel)
+{
     char *prefix;
-    if (asprintf(&prefix, "%s/%s-%s---%s-", dir ? dir : "/tmp", name, channel,
+    if (asprintf(&prefix, "%s/%s-%s---%s-", cfg->auto_dir, name, channel,
                  cfg->identifier ? cfg->identifier : "procmon") < 0)
         return NULL;
-    for (char *p = prefix + strlen(dir ? dir : "/tmp") + 1; *p; p++)
+    for (char *p = prefix + strlen(cfg->auto_dir) + 1; *p; p++)
         if (*p == '/') /* a name or identifier must not reach another folder */
             *p = '_';
     return prefix;
@@ -1677,9 +1698,11 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
         }
         if (!name || why)
             break;
-        /* A group's member is addressed as "group:name", as in supervisorctl. */
+        /* A group's member is addressed as "group:name", as in supervisorctl,
+         * except one named as its group: supervisord's make_namespec shows
+         * it by its bare name ([group:web] programs=web: "web"). */
         char *full = name;
-        if (grp->name && asprintf(&full, "%s:%s", grp->name, name) < 0) {
+        if (grp->name && strcmp(grp->name, name) != 0 && asprintf(&full, "%s:%s", grp->name, name) < 0) {
             free(name);
             fail_oom(ld);
             break;
@@ -1745,7 +1768,7 @@ static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
         } else if (strcmp(e->key, "childlogdir") == 0) {
             free(cfg->childlogdir);
             cfg->childlogdir = NULL;
-            if (!(reason = check_directory(v)) && !(cfg->childlogdir = strdup(v)))
+            if (!(reason = check_directory(v)) && !(cfg->childlogdir = absolute_path(v)))
                 reason = oom_reason;
         } else if (strcmp(e->key, "logfile_maxbytes") == 0) {
             if (!parse_supervisord_size(v, &cfg->log_maxbytes))
@@ -1809,23 +1832,30 @@ static const char *check_dirpath(const char *v, char *why, size_t whylen)
     const char *slash = strrchr(v, '/');
     if (!slash || slash == v)
         return NULL;
-    char *dir = strndup(v, (size_t)(slash - v));
+    char *dir = strndup(v, (size_t)(slash - v)), *full = dir ? absolute_path(dir) : NULL;
     struct stat st;
     const char *reason = NULL;
-    if (!dir)
-        reason = oom_reason;
-    else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (!full)
+        reason = dir && errno != ENOMEM ? "cannot find procmon's current folder" : oom_reason;
+    else if (stat(full, &st) < 0 || !S_ISDIR(st.st_mode))
         reason = (snprintf(why, whylen, "no folder %s", dir), why);
     free(dir);
+    free(full);
     return reason;
 }
 
+/* relative_base's folder v (or the current one's) exists. */
 static const char *check_directory(const char *v)
 {
     struct stat st;
     if (!*v)
         return "expected a folder";
-    return stat(v, &st) == 0 && S_ISDIR(st.st_mode) ? NULL : "not an existing folder";
+    char *full = absolute_path(v);
+    if (!full)
+        return errno == ENOMEM ? oom_reason : "cannot find procmon's current folder";
+    bool ok = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+    free(full);
+    return ok ? NULL : "not an existing folder";
 }
 
 /* [supervisord], for what procmon does with it: run.c applies umask, the
@@ -1871,6 +1901,8 @@ static void apply_supervisord(loader *ld, const section *sec, pm_config *cfg)
         long long n;
         if (strcmp(k, "nodaemon") == 0) { /* procmon always runs in the foreground */
             reason = parse_bool(v, &flag) ? NULL : "expected true or false";
+        } else if (strcmp(k, "nocleanup") == 0) {
+            reason = parse_bool(v, &cfg->nocleanup) ? NULL : "expected true or false";
         } else if (strcmp(k, "logfile") == 0 || strcmp(k, "pidfile") == 0) {
             field = k[0] == 'l' ? &cfg->log_file : &cfg->pidfile;
             reason = check_dirpath(v, why, sizeof why);
@@ -1899,7 +1931,8 @@ static void apply_supervisord(loader *ld, const section *sec, pm_config *cfg)
         }
         if (!reason && field) {
             free(*field);
-            if (!(*field = strdup(v)))
+            /* childlogdir absolute: AUTO files go where it was checked */
+            if (!(*field = field == &cfg->childlogdir ? absolute_path(v) : strdup(v)))
                 reason = oom_reason;
         }
         if (reason == oom_reason)
@@ -2099,10 +2132,24 @@ static void config_init(pm_config *cfg)
 
 int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen)
 {
-    loader ld = {.path = path, .last = -1, .err = err, .errlen = errlen};
+    return pm_config_load_in(path, NULL, cfg, err, errlen);
+}
+
+int pm_config_load_in(const char *path, const char *base, pm_config *cfg, char *err, size_t errlen)
+{
     config_init(cfg);
     if (errlen)
         err[0] = '\0';
+    relative_base = base;
+    char *full = NULL;
+    if (base && !(full = absolute_path(path))) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        relative_base = NULL;
+        return -1;
+    }
+    if (full)
+        path = full;
+    loader ld = {.path = path, .last = -1, .err = err, .errlen = errlen};
     struct utsname un;
     if (uname(&un) == 0)
         snprintf(ld.host, sizeof ld.host, "%s", un.nodename);
@@ -2117,6 +2164,8 @@ int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen)
         apply_supervisord(&ld, sd, cfg);
     if (pm && !ld.failed)
         apply_procmon(&ld, pm, cfg);
+    if (!ld.failed && !(cfg->auto_dir = auto_folder(cfg)))
+        fail_oom(&ld);
     if (!ld.failed)
         check_groups(&ld);
     for (size_t i = 0; i < ld.nsecs && !ld.failed; i++)
@@ -2129,6 +2178,8 @@ int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen)
         ld.nwarnings = 0;
     }
     loader_free(&ld);
+    free(full);
+    relative_base = NULL;
     if (ld.failed) {
         pm_config_free(cfg);
         return -1;
@@ -2152,6 +2203,7 @@ void pm_config_free(pm_config *cfg)
     free(cfg->socket);
     free(cfg->log_file);
     free(cfg->childlogdir);
+    free(cfg->auto_dir);
     pm_strv_free(cfg->environment);
     free(cfg->pidfile);
     free(cfg->directory);

@@ -28,7 +28,8 @@ typedef struct pm_output {
 } pm_output;
 
 typedef struct pm_program {
-    char *name;   /* final name: "group:name" in a [group:x], else process_name expanded */
+    char *name;   /* final name: "group:name" in a [group:x] (bare "name" when
+                   * the two are equal, as supervisord), else process_name expanded */
     pm_spec spec; /* owned: freed by pm_config_free (pm_spec_free) */
     pm_output out, err; /* err unused when redirect_stderr */
     bool redirect_stderr;
@@ -47,7 +48,10 @@ typedef struct pm_config {
     int log_format;       /* -1 unset, else a pm_log_format: 0 text, 1 json */
     long long log_maxbytes; /* -1 unset; rotate procmon's own log file beyond this; 0 never */
     int log_backups;      /* -1 unset */
-    char *childlogdir;    /* NULL if not set: where AUTO output files go */
+    char *childlogdir;    /* NULL if not set: where AUTO output files go; absolute */
+    char *auto_dir;       /* where they do go: childlogdir, else $TMPDIR, $TEMP,
+                           * $TMP or /tmp (Python's tempfile.gettempdir()); absolute */
+    bool nocleanup;       /* [supervisord] nocleanup: keep old AUTO files at start-up */
     /* [supervisord]'s other settings; run.c applies them at start-up. */
     char **environment;   /* "KEY=VALUE"s, NULL if none; already merged under
                            * each program's spec.env */
@@ -72,6 +76,11 @@ typedef struct pm_config {
  * Not thread-safe: inih's settings are process-wide variables, set for the
  * duration of the call and then restored. */
 int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen);
+/* The same, with every relative path in the file (and `path` itself) taken
+ * from folder `base` rather than the current one (NULL: the current one):
+ * a reload reads the file as `procmon run` read it at start-up, before
+ * [supervisord] directory moved it. */
+int pm_config_load_in(const char *path, const char *base, pm_config *cfg, char *err, size_t errlen);
 void pm_config_free(pm_config *cfg);
 
 #endif

@@ -419,6 +419,10 @@ static int daemon_setup(pm_daemon *d)
         fprintf(stderr, "procmon: %s\n", err);
         return r;
     }
+    if (s->on_ready && s->on_ready(s->on_ready_arg, err, sizeof err) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+        return -1;
+    }
     /* Orphaned grandchildren come to us to be reaped, not to init. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         pm_logstream_message(d->log, "cannot become a child subreaper: %s", strerror(errno));

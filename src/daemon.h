@@ -27,6 +27,11 @@ typedef struct pm_daemon_settings {
     const char *state_path;    /* NULL: no state file (statefile.h) */
     const pm_program *programs;
     size_t nprograms;
+    /* NULL, or called once the control socket is bound (no other procmon
+     * answers on it) and before anything starts: 0 to go on, or -1 with one
+     * line in err to exit 1.  `procmon run -c` writes its pidfile here. */
+    int (*on_ready)(void *arg, char *err, size_t errlen);
+    void *on_ready_arg;
 } pm_daemon_settings;
 
 /* What the daemon keeps beside each process (the monitor's user data). */

@@ -1,11 +1,13 @@
 /* Per-program output targets: shared, bounded, never blocking.  See output.h. */
 #include "output.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -681,5 +683,75 @@ int pm_file_last_lines(const char *path, size_t n, size_t max_bytes,
         }
     }
     free(buf);
+    return r;
+}
+
+/* ---- old AUTO files ---- */
+
+/* s ends with suffix (of length n): s's length without it, or -1. */
+static ptrdiff_t cut_suffix(const char *s, ptrdiff_t len, const char *suffix, size_t n)
+{
+    return len >= (ptrdiff_t)n && memcmp(s + len - (ptrdiff_t)n, suffix, n) == 0 ? len - (ptrdiff_t)n : -1;
+}
+
+bool pm_output_is_auto_name(const char *name, const char *identifier)
+{
+    ptrdiff_t len = (ptrdiff_t)strlen(name);
+    /* ".log", or a rotated ".log.N" */
+    ptrdiff_t digits = len;
+    while (digits > 0 && name[digits - 1] >= '0' && name[digits - 1] <= '9')
+        digits--;
+    if (digits < len && digits > 0 && name[digits - 1] == '.' && name[digits] != '0')
+        len = digits - 1;
+    if ((len = cut_suffix(name, len, ".log", 4)) < 7)
+        return false;
+    /* "-XXXXXX": mkostemps's six letters or digits */
+    for (ptrdiff_t i = len - 6; i < len; i++)
+        if (!(name[i] >= 'a' && name[i] <= 'z') && !(name[i] >= 'A' && name[i] <= 'Z') &&
+            !(name[i] >= '0' && name[i] <= '9'))
+            return false;
+    len -= 6;
+    if ((len = cut_suffix(name, len, "-", 1)) < 0)
+        return false;
+    /* "---IDENTIFIER", with '/' written as '_' (config.c's auto_prefix) */
+    size_t n = strlen(identifier);
+    if (len < (ptrdiff_t)n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (name[len - (ptrdiff_t)n + (ptrdiff_t)i] != (identifier[i] == '/' ? '_' : identifier[i]))
+            return false;
+    len -= (ptrdiff_t)n;
+    ptrdiff_t out = cut_suffix(name, len, "-stdout---", 10), err = cut_suffix(name, len, "-stderr---", 10);
+    /* and a program's name before it */
+    return out > 0 || err > 0;
+}
+
+int pm_output_clean_auto(const char *dir, const char *identifier, pm_output_report_cb cb, void *arg)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int removed = 0;
+    struct dirent *de;
+    errno = 0;
+    while ((de = readdir(d))) {
+        struct stat st;
+        if (!pm_output_is_auto_name(de->d_name, identifier) ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)) {
+            errno = 0;
+            continue; /* only procmon's own files: never a link or anything else */
+        }
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            removed++;
+        else if (errno != ENOENT && cb) {
+            char message[PATH_MAX + 128];
+            snprintf(message, sizeof message, "cannot remove the old AUTO file %s/%s: %s", dir, de->d_name,
+                     strerror(errno));
+            cb(arg, NULL, message);
+        }
+        errno = 0;
+    }
+    int r = errno ? -errno : removed;
+    closedir(d);
     return r;
 }

@@ -89,6 +89,19 @@ void pm_outputs_drain(pm_outputs *o, double timeout);
  * failures are reported.  Returns the number of targets that failed. */
 int pm_outputs_reopen(pm_outputs *o, double now);
 
+/* True when `name` (a file name without its folder) is one of procmon's
+ * AUTO files for `identifier` ("procmon" unless [supervisord] identifier):
+ * NAME-stdout---IDENTIFIER-XXXXXX.log or NAME-stderr---..., XXXXXX six
+ * letters or digits, or one of its backups (.log.N); a '/' in the identifier
+ * is a '_' in the name, as config.c writes it.  Narrower than supervisord's
+ * own pattern, which takes any name holding ---IDENTIFIER- and .log. */
+bool pm_output_is_auto_name(const char *name, const char *identifier);
+/* supervisord's clear_autochildlogdir, at start-up: removes from folder `dir`
+ * every regular file that pm_output_is_auto_name() takes (never a link or
+ * anything else).  A file that cannot be removed is reported to cb (may be
+ * NULL).  Returns the number removed, or -errno when dir cannot be read. */
+int pm_output_clean_auto(const char *dir, const char *identifier, pm_output_report_cb cb, void *arg);
+
 /* ---- shared with the log stream, exposed for tests ---- */
 
 /* How many bytes at the start of buf (whole lines; the last one may lack

@@ -5,6 +5,7 @@
 #include "daemon.h"
 
 #include "spec.h"
+#include "startup.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -163,7 +164,9 @@ void pm_daemon_reload(pm_daemon *d, pm_request *req)
     }
     pm_config cfg;
     char err[512];
-    if (pm_config_load(path, &cfg, err, sizeof err) < 0) {
+    /* Relative paths as `procmon run` read them, before [supervisord]
+     * directory moved procmon elsewhere. */
+    if (pm_config_load_in(path, pm_startup_folder(), &cfg, err, sizeof err) < 0) {
         pm_logstream_message(d->log, "reload failed, nothing changed: %s", err);
         if (req)
             pm_request_fail(req, "%s", err);

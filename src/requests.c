@@ -25,7 +25,8 @@ static void collect_name(void *arg, const pm_status *st)
 }
 
 /* "g:*" or "g:" names every member of [group:g], as in supervisorctl:
- * the processes named "g:..." (the config names a group's members so). */
+ * the processes named "g:...", and "g" itself (the config names a member
+ * called as its group by the bare name, as supervisord does). */
 typedef struct group_match {
     name_list *out;
     const char *prefix; /* "g:" */
@@ -45,13 +46,27 @@ static bool is_group_pattern(const char *name, size_t *prefix_len)
 static void collect_member(void *arg, const pm_status *st)
 {
     group_match *m = arg;
-    if (strncmp(st->name, m->prefix, m->len) != 0)
+    if (strncmp(st->name, m->prefix, m->len - 1) != 0 ||
+        (st->name[m->len - 1] != ':' && st->name[m->len - 1] != '\0'))
         return;
     m->found++;
     for (size_t j = 0; j < m->out->count; j++) /* "stop g:* g:a" stops it once */
         if (strcmp(m->out->names[j], st->name) == 0)
             return;
     m->out->names[m->out->count++] = (char *)st->name;
+}
+
+/* The process `name`; "g:g" is the process "g", as supervisord's
+ * split_namespec has it.  0 or -1. */
+static int find_process(pm_daemon *d, const char *name, pm_status *st)
+{
+    if (pm_monitor_status(d->mon, name, st) == 0)
+        return 0;
+    const char *colon = strchr(name, ':');
+    if (!colon || strlen(colon + 1) != (size_t)(colon - name) ||
+        strncmp(name, colon + 1, (size_t)(colon - name)) != 0)
+        return -1;
+    return pm_monitor_status(d->mon, colon + 1, st);
 }
 
 /* The request's "names" (decoded: an array of strings), with "all" or
@@ -96,7 +111,7 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *
             }
             continue;
         }
-        if (pm_monitor_status(d->mon, name, &st) < 0) {
+        if (find_process(d, name, &st) < 0) {
             char shown[256];
             pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
             free(out->names);
@@ -104,9 +119,9 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *
         }
         bool seen = false; /* "stop web web" stops it once */
         for (size_t j = 0; j < out->count && !seen; j++)
-            seen = strcmp(out->names[j], name) == 0;
+            seen = strcmp(out->names[j], st.name) == 0;
         if (!seen)
-            out->names[out->count++] = (char *)name;
+            out->names[out->count++] = (char *)st.name;
     }
     return 0;
 }
@@ -424,7 +439,7 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
     json_t *lines = json_object_get(msg, "lines");
     json_int_t n = lines ? json_integer_value(lines) : 10;
     pm_status st;
-    if (pm_monitor_status(d->mon, name, &st) < 0) {
+    if (find_process(d, name, &st) < 0) {
         char shown[256];
         pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
         return;
@@ -438,7 +453,7 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
         pm_ring_last(pd->ring, (size_t)n, append_line, out);
     json_t *answer = json_pack("{sbso}", "ok", 1, "lines", out ? out : json_array());
     if (json_is_true(json_object_get(msg, "follow")))
-        pm_request_answer_follow(req, answer, name);
+        pm_request_answer_follow(req, answer, st.name);
     else
         pm_request_answer(req, answer);
 }

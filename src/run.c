@@ -273,7 +273,9 @@ static int run_with_config(run_args *args)
     const char *pidfile = cfg.pidfile, *cfg_socket = cfg.socket;
     const char **moved[] = {&args->config_path, &args->log_file, &args->socket_path, &cfg_socket, &pidfile};
     char *owned[sizeof moved / sizeof *moved] = {0};
-    bool pid_written = false;
+    /* The pid file once the socket is ours: a procmon refused there leaves
+     * the running one's alone. */
+    pm_startup_ready ready = {.cfg = &cfg};
     if (args->opts.min_restart_delay > args->opts.max_restart_delay) {
         fprintf(stderr, "procmon: min_restart_delay is greater than max_restart_delay\n");
     } else if (cfg.directory && !absolute_paths(moved, sizeof moved / sizeof *moved, owned)) {
@@ -286,11 +288,8 @@ static int run_with_config(run_args *args)
     } else if (pm_socket_dir_prepare(socket_path, err, sizeof err) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         status = 1;
-    } else if (pidfile && pm_pidfile_write(pidfile, err, sizeof err) < 0) {
-        fprintf(stderr, "procmon: %s\n", err);
-        status = 1;
     } else {
-        pid_written = pidfile != NULL;
+        ready.pidfile = pidfile;
         snprintf(state_path, sizeof state_path, "%s.state", socket_path);
         pm_daemon_settings settings = {
             .opts = args->opts,
@@ -303,10 +302,12 @@ static int run_with_config(run_args *args)
             .state_path = state_path,
             .programs = cfg.programs,
             .nprograms = cfg.nprograms,
+            .on_ready = pm_startup_on_ready,
+            .on_ready_arg = &ready,
         };
         status = pm_daemon_run(&settings);
     }
-    if (pid_written)
+    if (ready.pid_written)
         pm_pidfile_remove(pidfile);
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);

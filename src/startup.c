@@ -1,6 +1,8 @@
 /* [supervisord]'s settings for the supervisor process itself. */
 #include "startup.h"
 
+#include "output.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -71,6 +73,14 @@ static int switch_user(const char *user, char *err, size_t errlen)
     return 0;
 }
 
+/* Where procmon was before cfg->directory: empty if it did not move. */
+static char start_folder[PATH_MAX];
+
+const char *pm_startup_folder(void)
+{
+    return start_folder[0] ? start_folder : NULL;
+}
+
 int pm_startup_apply(const pm_config *cfg, char *err, size_t errlen)
 {
     /* The limits before the user: once it is not root, no hard limit can rise. */
@@ -81,11 +91,37 @@ int pm_startup_apply(const pm_config *cfg, char *err, size_t errlen)
         return -1;
     if (cfg->umask >= 0)
         umask((mode_t)cfg->umask);
+    /* A folder that is gone (or too long to name) cannot be read from: a
+     * reload then takes relative paths from the new one. */
+    if (cfg->directory && !getcwd(start_folder, sizeof start_folder))
+        start_folder[0] = '\0';
     if (cfg->directory && chdir(cfg->directory) < 0) {
         snprintf(err, errlen, "directory = %s in [supervisord]: cannot change to it: %s", cfg->directory,
                  strerror(errno));
         return -1;
     }
+    return 0;
+}
+
+static void warn_cleanup(void *arg, const pm_target *t, const char *message)
+{
+    (void)arg, (void)t;
+    fprintf(stderr, "procmon: warning: %s\n", message);
+}
+
+int pm_startup_on_ready(void *ready, char *err, size_t errlen)
+{
+    pm_startup_ready *r = ready;
+    if (r->pidfile && pm_pidfile_write(r->pidfile, err, errlen) < 0)
+        return -1;
+    r->pid_written = r->pidfile != NULL;
+    if (r->cfg->nocleanup || !r->cfg->auto_dir)
+        return 0;
+    int n = pm_output_clean_auto(r->cfg->auto_dir, r->cfg->identifier ? r->cfg->identifier : "procmon",
+                                 warn_cleanup, NULL);
+    if (n < 0)
+        fprintf(stderr, "procmon: warning: cannot clear the old AUTO files from %s: %s\n", r->cfg->auto_dir,
+                strerror(-n));
     return 0;
 }
 

@@ -576,3 +576,120 @@ EOF2
     grep -q "procmon: polite: exited with status 0 after .*; stopped" "$LOG"
     ! grep -q "procmon: polite: pid $pid did not stop" "$LOG"
 }
+
+@test "a group's member named as its group is shown bare, as supervisorctl shows it; g:*, g:g still name it" {
+    config <<EOF2
+[group:web]
+programs = web,php
+[group:cron]
+programs = cron
+[program:web]
+command = $CHILD sleep
+[program:php]
+command = $CHILD sleep
+[program:cron]
+command = $CHILD sleep
+EOF2
+    start_daemon
+    for name in web web:php cron; do
+        wait_for "$DEADLINE" state_is "$name" running
+    done
+    run ctl status
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 3 ]
+    [[ "${lines[0]}" =~ ^cron\ +running ]]
+    [[ "${lines[1]}" =~ ^web\ +running ]]
+    [[ "${lines[2]}" =~ ^web:php\ +running ]]
+    # supervisord's split_namespec: "web:web" is group web's process web.
+    run ctl status web:web
+    [ "$status" -eq 0 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ "${lines[0]}" =~ ^web\ +running ]]
+    run ctl tail web:web
+    [ "$status" -eq 0 ]
+    run ctl stop 'web:*'
+    [ "$status" -eq 0 ]
+    state_is web stopped
+    state_is web:php stopped
+    state_is cron running
+    run ctl stop cron:
+    [ "$status" -eq 0 ]
+    state_is cron stopped
+    run ctl start web:web cron
+    [ "$status" -eq 0 ]
+    state_is web running
+    state_is cron running
+    state_is web:php stopped
+    run ctl status web:nope
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: no such process: web:nope" ]
+}
+
+@test "a second procmon refused on the same socket leaves the first one's pidfile and AUTO files alone" {
+    mkdir "$TMP/logs"
+    config <<EOF2
+[supervisord]
+pidfile = $TMP/procmon.pid
+childlogdir = $TMP/logs
+[program:a]
+command = $CHILD sleep
+stdout_logfile = AUTO
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" state_is a running
+    [ "$(cat "$TMP/procmon.pid")" = "$PM_PID" ]
+    local file
+    file=$(ls "$TMP"/logs/a-stdout---procmon-??????.log)
+    [ -f "$file" ]
+    run "$PROCMON" run -s "$SOCK" --log-file "$TMP/second.log" -c "$TMP/procmon.conf"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"$SOCK"* ]]
+    [ "$(cat "$TMP/procmon.pid")" = "$PM_PID" ]
+    [ -f "$file" ]
+    state_is a running
+    run ctl shutdown
+    [ "$status" -eq 0 ]
+    wait_for "$DEADLINE" not_alive "$PM_PID"
+    [ ! -e "$TMP/procmon.pid" ]
+}
+
+@test "reload reads relative paths from where procmon started, though [supervisord] directory moved it" {
+    mkdir -p "$TMP/start/logs" "$TMP/start/clogs" "$TMP/elsewhere/work"
+    config <<EOF2
+[supervisord]
+directory = $TMP/elsewhere
+childlogdir = clogs
+logfile = logs/procmon.log
+[program:a]
+command = $CHILD sleep
+directory = work
+stdout_logfile = logs/a.log
+[program:b]
+command = $CHILD sleep
+stdout_logfile = AUTO
+EOF2
+    cd "$TMP/start"
+    SOCK=$TMP/procmon.sock
+    "$PROCMON" run -s "$SOCK" -c ../procmon.conf 2>"$TMP/stderr" &
+    PM_PID=$!
+    LOG=$TMP/start/logs/procmon.log
+    wait_for "$DEADLINE" log_has ", control socket $SOCK" || { cat "$TMP/stderr" >&2; false; }
+    wait_for "$DEADLINE" state_is a running
+    wait_for "$DEADLINE" state_is b running
+    [ "$(ctl status --json a | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["cwd"])')" = work ]
+    [ "$(readlink "/proc/$(pid_of a)/cwd")" = "$TMP/elsewhere/work" ]
+    wait_for "$DEADLINE" grep -qx ready "$TMP/start/logs/a.log"
+    ls "$TMP"/start/clogs/b-stdout---procmon-??????.log
+    local a b
+    a=$(pid_of a)
+    b=$(pid_of b)
+    # Nothing changed: the same paths, read from the same folder.
+    run ctl reload
+    [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
+    [ -z "$output" ]
+    [ "$(pid_of a)" = "$a" ]
+    [ "$(pid_of b)" = "$b" ]
+    [ ! -e "$TMP/elsewhere/logs" ]
+    run ctl shutdown
+    [ "$status" -eq 0 ]
+}

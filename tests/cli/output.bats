@@ -192,13 +192,66 @@ EOF
     wait_for "$DEADLINE" one
     wait_for "$DEADLINE" two
     [ "$(ls "$TMP/logs" | wc -l)" -eq 3 ]
-    # A second daemon's files get names of their own.
+    # A second daemon's files get names of their own (and the first one's
+    # are cleared away at its start, as supervisord does).
+    local old
+    old=$(ls "$TMP/logs")
     ctl shutdown
     PM_PID=
     start_daemon
     wait_for "$DEADLINE" log_has "two: started"
-    count() { [ "$(ls "$TMP/logs" | wc -l)" -eq 6 ]; }
+    wait_for "$DEADLINE" one
+    wait_for "$DEADLINE" two
+    [ "$(ls "$TMP/logs" | wc -l)" -eq 3 ]
+    [ -z "$(comm -12 <(echo "$old") <(ls "$TMP/logs"))" ]
+}
+
+@test "AUTO: procmon's own old AUTO files are removed at start-up, nothing else; nocleanup=true keeps them" {
+    mkdir "$TMP/logs"
+    local f
+    # An earlier run's files (a rotated one too), and others that only look alike.
+    for f in one-stdout---procmon-aB3dE6.log one-stdout---procmon-aB3dE6.log.2 \
+             old:g_00-stderr---procmon-000000.log; do
+        echo old > "$TMP/logs/$f"
+    done
+    local kept=(one-stdout---other-aB3dE6.log one-stdout---procmon-aB3dE6.log.gz
+                one-stdout---procmon-aB.log app.log notes.txt)
+    for f in "${kept[@]}"; do echo keep > "$TMP/logs/$f"; done
+    ln -s notes.txt "$TMP/logs/link-stdout---procmon-aB3dE6.log"
+    config <<EOF
+[supervisord]
+childlogdir = $TMP/logs
+[program:one]
+command = sh -c 'echo from-one; exec sleep 1000'
+stdout_logfile = AUTO
+EOF
+    start_daemon
+    one() { grep -lxF from-one "$TMP"/logs/one-stdout---procmon-*.log >/dev/null 2>&1; }
+    wait_for "$DEADLINE" one
+    [ ! -e "$TMP/logs/one-stdout---procmon-aB3dE6.log" ]
+    [ ! -e "$TMP/logs/one-stdout---procmon-aB3dE6.log.2" ]
+    [ ! -e "$TMP/logs/old:g_00-stderr---procmon-000000.log" ]
+    for f in "${kept[@]}"; do [ "$(cat "$TMP/logs/$f")" = keep ]; done
+    [ -L "$TMP/logs/link-stdout---procmon-aB3dE6.log" ]
+    [ "$(ls "$TMP"/logs/one-stdout---procmon-??????.log | wc -l)" -eq 1 ]
+    ctl shutdown
+    PM_PID=
+    # nocleanup = true: the earlier files stay.
+    local before
+    before=$(ls "$TMP/logs" | wc -l)
+    config <<EOF
+[supervisord]
+childlogdir = $TMP/logs
+nocleanup = true
+[program:one]
+command = sh -c 'echo from-one; exec sleep 1000'
+stdout_logfile = AUTO
+EOF
+    start_daemon
+    count() { [ "$(ls "$TMP"/logs/one-stdout---procmon-??????.log | wc -l)" -eq 2 ]; }
     wait_for "$DEADLINE" count
+    [ "$(ls "$TMP/logs" | wc -l)" -eq $((before + 1)) ]
+    ! grep -q 'warning' "$TMP/stderr"
 }
 
 @test "NONE drops the stream; the other one still goes to the log" {

@@ -7,6 +7,42 @@
 load daemon_helpers
 
 CONFIGS=$BATS_TEST_DIRNAME/../configs
+DIFF=$BATS_TEST_DIRNAME/supervisord_diff.py
+
+# The differential tests' helper stops what it started; if it was killed
+# half-way, what it left behind is stopped here.
+eval "helpers_$(declare -f teardown)"
+teardown() {
+    local d
+    for d in "$TMP"/diff/*/; do
+        [ ! -d "$d" ] || python3 "$DIFF" --cleanup "$d" || true
+    done
+    helpers_teardown
+}
+
+# differential CONFIG [--report-commands]: runs CONFIG under supervisord and
+# under procmon (tests/cli/supervisord_diff.py), in $TMP/diff/NAME; skips
+# when supervisord is not installed.
+differential() {
+    local name
+    name=$(basename "$(dirname "$1")")
+    # A program runs as nobody: it reads and writes under $TMP.
+    [ "$(id -u)" -ne 0 ] || chmod 755 "$TMP"
+    run python3 "$DIFF" "$PROCMON" "$1" "$TMP/diff/$name" "${@:2}"
+    [ "$status" -ne 77 ] || skip "supervisord (Debian's supervisor package) is not installed: $output"
+    echo "$1: $output"
+    [ "$status" -eq 0 ] || { echo "$1: $output" >&2; false; }
+}
+
+# Debian's layout of tests/configs/debian, moved under $TMP.
+debian_layout() {
+    local etc=$TMP/etc/supervisor f
+    mkdir -p "$etc/conf.d" "$TMP/log/supervisor" "$TMP/run"
+    for f in supervisord.conf conf.d/nginx.conf conf.d/php-fpm.conf conf.d/celery.conf conf.d/README; do
+        sed -e "s#/etc/supervisor#$etc#g" -e "s#/var/log/supervisor#$TMP/log/supervisor#g" \
+            -e "s#/var/run#$TMP/run#g" "$CONFIGS/debian/$f" > "$etc/$f"
+    done
+}
 
 # check_config FILE: runs `procmon check-config -c FILE` into $output/$status.
 check_config() { run "$PROCMON" check-config -c "$1"; }
@@ -31,11 +67,7 @@ warnings_of() { printf '%s\n' "$output" | sed -n "s|^warning: $1:||p"; }
 @test "check-config: the Debian layout, /etc/supervisor/supervisord.conf with conf.d/*.conf" {
     # The files as the package installs them, moved under $TMP.
     local etc=$TMP/etc/supervisor
-    mkdir -p "$etc/conf.d" "$TMP/log/supervisor" "$TMP/run"
-    for f in supervisord.conf conf.d/nginx.conf conf.d/php-fpm.conf conf.d/celery.conf conf.d/README; do
-        sed -e "s#/etc/supervisor#$etc#g" -e "s#/var/log/supervisor#$TMP/log/supervisor#g" \
-            -e "s#/var/run#$TMP/run#g" "$CONFIGS/debian/$f" > "$etc/$f"
-    done
+    debian_layout
     check_config "$etc/supervisord.conf"
     [ "$status" -eq 0 ] || { echo "$output" >&2; false; }
     # conf.d in sorted order (celery, nginx, php-fpm); the group names its members.
@@ -105,7 +137,6 @@ foo:baz" ]
 12: [inet_http_server] is not supported by procmon; ignored
 21: loglevel in [supervisord] is not supported by procmon; ignored
 25: silent in [supervisord] is not supported by procmon; ignored
-28: nocleanup in [supervisord] is not supported by procmon; ignored
 32: strip_ansi in [supervisord] is not supported by procmon; ignored
 36: [supervisorctl] is not supported by procmon; ignored
 63: stdout_capture_maxbytes in [program:cat] is not supported by procmon; ignored
@@ -344,15 +375,28 @@ EOF2
 @test "supervisord's own parser, where installed, makes the same processes of every file of tests/configs" {
     python3 "$BATS_TEST_DIRNAME/supervisord_oracle.py" "$PROCMON" "$CONFIGS/container/supervisord.conf" ||
         [ $? -ne 77 ] || skip "supervisor (python3-supervisor) is not installed"
-    local etc=$TMP/etc/supervisor f
-    mkdir -p "$etc/conf.d" "$TMP/log/supervisor" "$TMP/run"
-    for f in supervisord.conf conf.d/nginx.conf conf.d/php-fpm.conf conf.d/celery.conf; do
-        sed -e "s#/etc/supervisor#$etc#g" -e "s#/var/log/supervisor#$TMP/log/supervisor#g" \
-            -e "s#/var/run#$TMP/run#g" "$CONFIGS/debian/$f" > "$etc/$f"
-    done
-    for f in "$etc/supervisord.conf" "$CONFIGS"/{container,queue-worker,every-key,dialect}/supervisord.conf; do
-        run python3 "$BATS_TEST_DIRNAME/supervisord_oracle.py" "$PROCMON" "$f"
+    local f
+    debian_layout
+    for f in "$TMP/etc/supervisor/supervisord.conf" "$CONFIGS"/{container,queue-worker,every-key,dialect,differential}/supervisord.conf; do
+        # differential's %(ENV_DIFF_OUTSIDE)s, as supervisord_diff.py sets it
+        run env DIFF_OUTSIDE='50% from outside' python3 "$BATS_TEST_DIRNAME/supervisord_oracle.py" "$PROCMON" "$f"
         [ "$status" -eq 0 ] || { echo "$f: $output" >&2; false; }
+    done
+}
+
+@test "differential: supervisord -n and procmon run give tests/configs/differential's children the same argv, environment, directory and umask" {
+    # environment quoting and %(ENV_X)s, [supervisord] environment,
+    # directory, umask, numprocs with %(process_num)02d, a command on PATH
+    # (supervisord's and the program's own), inline comments and quoted
+    # semicolons, [include] of conf.d/*.conf, [group:x], user =.
+    differential "$CONFIGS/differential/supervisord.conf"
+}
+
+@test "differential: every file of tests/configs, its commands run by a reporter, under supervisord -n and procmon run" {
+    debian_layout
+    local f
+    for f in "$TMP/etc/supervisor/supervisord.conf" "$CONFIGS"/{container,queue-worker,every-key,dialect}/supervisord.conf; do
+        differential "$f" --report-commands
     done
 }
 

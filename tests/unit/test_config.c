@@ -736,15 +736,15 @@ static void test_supervisord_section(void **state)
     assert_true(cfg.minfds == 64 && cfg.minprocs == 32);
     assert_string_equal(cfg.user, "root");
     assert_string_equal(cfg.identifier, "web-1");
+    assert_true(cfg.nocleanup);
     static const char *const expected[] = {
         ":17: loglevel in [supervisord] is not supported by procmon; ignored",
         ":18: silent in [supervisord] is not supported by procmon; ignored",
-        ":19: nocleanup in [supervisord] is not supported by procmon; ignored",
         ":20: strip_ansi in [supervisord] is not supported by procmon; ignored",
     };
-    for (size_t i = 0; i < 4 && i < cfg.nwarnings; i++)
+    for (size_t i = 0; i < 3 && i < cfg.nwarnings; i++)
         assert_warning(&cfg, i, f, expected[i]);
-    assert_int_equal(cfg.nwarnings, 4);
+    assert_int_equal(cfg.nwarnings, 3);
     pm_config_free(&cfg);
     /* Sizes as supervisord reads them. */
     static const struct { const char *text; long long bytes; } sizes[] = {
@@ -1065,6 +1065,81 @@ static void test_here(void **state)
     pm_config_free(&cfg);
 }
 
+/* pm_config_load_in: relative paths from the folder given (procmon's at
+ * start-up, for a reload after [supervisord] directory moved it), not from
+ * the current one; childlogdir and the AUTO folder come out absolute. */
+static void test_relative_base(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    char start[128], other[128], cwd[PATH_MAX], err[512], path[256];
+    snprintf(start, sizeof start, "%s/start", f->dir);
+    snprintf(other, sizeof other, "%s/other", f->dir);
+    assert_int_equal(mkdir(start, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    snprintf(path, sizeof path, "%s/logs", start);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/clogs", start);
+    assert_int_equal(mkdir(path, 0700), 0);
+    write_file(f->path, "[supervisord]\n"
+                        "childlogdir = clogs\n"
+                        "logfile = logs/procmon.log\n"
+                        "nocleanup = false\n"
+                        "[program:a]\n"
+                        "command = x\n"
+                        "directory = work\n"
+                        "stdout_logfile = logs/a.log\n"
+                        "stderr_logfile = AUTO\n");
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(other), 0);
+    /* From the current folder, logs/ is not there. */
+    assert_int_equal(pm_config_load(f->path, &cfg, err, sizeof err), -1);
+    snprintf(path, sizeof path, "%s:2: bad value for childlogdir in [supervisord]: 'clogs' (not an existing folder)",
+             f->path);
+    assert_string_equal(err, path);
+    /* From the start-up folder, as `procmon run` read it. */
+    int r = pm_config_load_in(f->path, start, &cfg, err, sizeof err);
+    assert_int_equal(chdir(cwd), 0);
+    if (r != 0)
+        fail_msg("unexpected error: %s", err);
+    snprintf(path, sizeof path, "%s/clogs", start);
+    assert_string_equal(cfg.childlogdir, path);
+    assert_string_equal(cfg.auto_dir, path);
+    assert_false(cfg.nocleanup);
+    assert_string_equal(cfg.log_file, "logs/procmon.log"); /* run.c makes it absolute at start */
+    snprintf(path, sizeof path, "%s/logs/a.log", start);
+    assert_string_equal(cfg.programs[0].out.path, path);
+    snprintf(path, sizeof path, "%s/clogs/a-stderr---procmon-", start);
+    assert_string_equal(cfg.programs[0].err.path, path);
+    /* a program's directory is the child's: from procmon's folder when it starts */
+    assert_string_equal(cfg.programs[0].spec.cwd, "work");
+    pm_config_free(&cfg);
+    /* A relative file name, from that folder too. */
+    assert_int_equal(chdir(other), 0);
+    r = pm_config_load_in("../procmon.conf", start, &cfg, err, sizeof err);
+    assert_int_equal(chdir(cwd), 0);
+    if (r != 0)
+        fail_msg("unexpected error: %s", err);
+    pm_config_free(&cfg);
+    /* Without childlogdir, AUTO files go to $TMPDIR, made absolute. */
+    const char *saved = getenv("TMPDIR");
+    char *keep = saved ? strdup(saved) : NULL;
+    assert_int_equal(setenv("TMPDIR", "clogs", 1), 0);
+    write_file(f->path, "[program:a]\ncommand = x\nstdout_logfile = AUTO\n");
+    r = pm_config_load_in(f->path, start, &cfg, err, sizeof err);
+    if (keep)
+        setenv("TMPDIR", keep, 1);
+    else
+        unsetenv("TMPDIR");
+    free(keep);
+    if (r != 0)
+        fail_msg("unexpected error: %s", err);
+    snprintf(path, sizeof path, "%s/clogs", start);
+    assert_string_equal(cfg.auto_dir, path);
+    assert_null(cfg.childlogdir);
+    pm_config_free(&cfg);
+}
+
 /* ---- [include] ---- */
 
 /* Writes dir/name (dir relative to the fixture's folder, made if need be). */
@@ -1237,6 +1312,29 @@ static void test_groups(void **state)
     assert_error(f, "[group:a b]\nprograms=a\n",
                  ":1: bad group name 'a b' in [group:a b]: blanks, control characters, ':' and '/' are not allowed");
     assert_error(f, "[group:g]\nprograms=a\nprogram=a\n", ":3: unknown key 'program' in [group:g]");
+}
+
+/* A member named as its group goes by its bare name, as supervisord's
+ * make_namespec shows it; the others are "group:name". */
+static void test_group_named_as_member(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f,
+         "[group:web]\nprograms = web, php\n"
+         "[group:solo]\nprograms = solo\n"
+         "[group:w]\nprograms = w\n"
+         "[program:web]\ncommand=/bin/web\n"
+         "[program:php]\ncommand=/bin/php\n"
+         "[program:solo]\ncommand=/bin/solo %(group_name)s\n"
+         "[program:w]\ncommand=/bin/w\nnumprocs=2\nprocess_name=%(program_name)s_%(process_num)d\n",
+         &cfg);
+    static const char *const names[] = {"web", "web:php", "solo", "w:w_0", "w:w_1"};
+    assert_int_equal(cfg.nprograms, 5);
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(cfg.programs[i].name, names[i]);
+    assert_string_equal(cfg.programs[2].spec.argv[1], "solo");
+    pm_config_free(&cfg);
 }
 
 /* ---- Environment: [supervisord]'s, the program's, procmon's ---- */
@@ -1552,9 +1650,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expansion_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expansion_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_here, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_relative_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_include, setup, teardown),
         cmocka_unit_test_setup_teardown(test_include_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_named_as_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_semicolons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_continuations_and_repeats, setup, teardown),

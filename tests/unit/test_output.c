@@ -352,6 +352,73 @@ static void test_last_lines(void **state)
     assert_int_equal(pm_file_last_lines("/nonexistent/x", 5, 1 << 20, collect, got), -ENOENT);
 }
 
+/* Old AUTO files: procmon's own names for its identifier, and nothing else. */
+static void test_auto_names(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {
+        "web-stdout---procmon-aB3xY9.log", "web-stderr---procmon-000000.log",
+        "web-stdout---procmon-aB3xY9.log.1", "web-stdout---procmon-aB3xY9.log.10",
+        "g:web_00-stdout---procmon-zzzzzz.log", "a-b---c-stdout---procmon-Q1w2E3.log",
+        "x-stdout---a_b-abcdef.log", /* identifier a/b */
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+        if (!pm_output_is_auto_name(yes[i], i == 6 ? "a/b" : "procmon"))
+            fail_msg("not taken: %s", yes[i]);
+    static const char *const no[] = {
+        "web-stdout---procmon-aB3xY9.log.0", "web-stdout---procmon-aB3xY9.log.", "web-stdout---procmon-aB3xY.log",
+        "web-stdout---procmon-aB3xY!.log", "web-stdout---procmon-aB3xY9.txt", "web-stdout---procmon-aB3xY9.log.gz",
+        "web-stdin---procmon-aB3xY9.log", "-stdout---procmon-aB3xY9.log", "web-stdout---other-aB3xY9.log",
+        "web-stdout---xprocmon-aB3xY9.log", "web-stdout--procmon-aB3xY9.log", "web-stdout---procmon-aB3xY9",
+        "web.log", "procmon-aB3xY9.log", "", ".log", "aB3xY9.log",
+    };
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+        if (pm_output_is_auto_name(no[i], "procmon"))
+            fail_msg("taken: %s", no[i]);
+    assert_false(pm_output_is_auto_name("web-stdout---procmon-aB3xY9.log", "web-1"));
+}
+
+static void test_clean_auto(void **state)
+{
+    fixture *f = *state;
+    static const char *const gone[] = {"a-stdout---procmon-abcdef.log", "a-stdout---procmon-abcdef.log.3",
+                                       "b-stderr---procmon-ZZZ999.log"};
+    static const char *const kept[] = {"a-stdout---other-abcdef.log", "a.log", "a-stdout---procmon-abcdef.log.gz",
+                                       "notes.txt"};
+    char path[256];
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", f->dir, gone[i]);
+        write_file(path, "old\n");
+    }
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", f->dir, kept[i]);
+        write_file(path, "keep\n");
+    }
+    /* a folder or a link with an AUTO name is not procmon's file */
+    snprintf(path, sizeof path, "%s/d-stdout---procmon-abcdef.log", f->dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/l-stdout---procmon-abcdef.log", f->dir);
+    assert_int_equal(symlink("notes.txt", path), 0);
+    assert_int_equal(pm_output_clean_auto(f->dir, "procmon", on_report, f), 3);
+    struct stat st;
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", f->dir, gone[i]);
+        assert_int_equal(lstat(path, &st), -1);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s/%s", f->dir, kept[i]);
+        assert_int_equal(lstat(path, &st), 0);
+    }
+    snprintf(path, sizeof path, "%s/d-stdout---procmon-abcdef.log", f->dir);
+    assert_int_equal(lstat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/l-stdout---procmon-abcdef.log", f->dir);
+    assert_int_equal(lstat(path, &st), 0);
+    assert_int_equal(f->nreports, 0);
+    assert_int_equal(pm_output_clean_auto(f->dir, "procmon", on_report, f), 0);
+    snprintf(path, sizeof path, "%s/nonexistent", f->dir);
+    assert_int_equal(pm_output_clean_auto(path, "procmon", on_report, f), -ENOENT);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +432,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_socket_never_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fd_not_inherited_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_lines, setup, teardown),
+        cmocka_unit_test(test_auto_names),
+        cmocka_unit_test_setup_teardown(test_clean_auto, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
