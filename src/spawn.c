@@ -581,6 +581,8 @@ static void describe_exec(const pm_spec *spec, int err, char *msg, size_t msglen
     /* ENOENT for a file that exists: its #! interpreter or ELF loader is missing. */
     if (err == ENOENT && shown[0] == '/' && stat(shown, &st) == 0)
         snprintf(msg, msglen, "cannot execute %s: bad interpreter: %s", shown, strerror(err));
+    else if (err == EACCES && stat(shown, &st) == 0 && S_ISDIR(st.st_mode)) /* execve says only EACCES */
+        snprintf(msg, msglen, "cannot execute %s: %s", shown, strerror(EISDIR));
     else
         snprintf(msg, msglen, "cannot execute %s: %s", shown, strerror(err));
     free(path);

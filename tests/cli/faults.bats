@@ -125,7 +125,7 @@ EOF2
         [onpath]="cannot execute no-such-program-on-any-path: No such file or directory"
         [noexec]="cannot execute $TMP/noexec: Permission denied"
         [badinterp]="cannot execute $TMP/badinterp: bad interpreter: No such file or directory"
-        [dir]="cannot execute $TMP/adir: Permission denied"
+        [dir]="cannot execute $TMP/adir: Is a directory"
         [garbage]="cannot execute $TMP/garbage: Exec format error"
     )
     # Under valgrind the forked child is still valgrind's until the exec,
