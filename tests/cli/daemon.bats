@@ -295,13 +295,14 @@ EOF2
     run "$PROCMON" run -s "$SOCK" -c "$TMP/procmon.conf"
     [ "$status" -eq 1 ]
     [[ "$output" == *"another procmon is already running on $SOCK"* ]]
-    ctl status >/dev/null
+    local children
+    children=$(ctl status --json | python3 -c 'import json,sys; print(" ".join(str(p["pid"]) for p in json.load(sys.stdin)))')
     # A daemon killed outright leaves its socket file behind.
     kill -KILL "$PM_PID"
     wait "$PM_PID" || true
     PM_PID=
     [ -S "$SOCK" ]
-    pkill -f "$CHILD sleep" || true
+    kill $children
     : > "$LOG"
     start_daemon
     run ctl status
