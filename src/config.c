@@ -1782,9 +1782,9 @@ static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
             seconds = &cfg->opts.kill_time, bit = PM_CFG_KILL_TIME;
         } else if (strcmp(e->key, "min_restart_delay") == 0) {
             seconds = &cfg->opts.min_restart_delay, bit = PM_CFG_MIN_DELAY;
-        } else {
+        } else if (strcmp(e->key, "max_restart_delay") == 0) {
             seconds = &cfg->opts.max_restart_delay, bit = PM_CFG_MAX_DELAY;
-        }
+        } /* no other: the section's keys were checked against its list */
         if (seconds && !pm_parse_seconds(v, seconds))
             reason = "expected seconds, such as 5 or 0.25";
         else if (seconds)
