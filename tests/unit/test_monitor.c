@@ -69,11 +69,18 @@ static int teardown(void **state)
 
 static char *argv_true[] = {"/bin/true", NULL};
 
-static void add(fixture *fx, const char *name)
+/* The defaults, running /bin/true. */
+static pm_spec spec_true(void)
 {
     pm_spec spec;
     pm_spec_init(&spec);
     spec.argv = argv_true;
+    return spec;
+}
+
+static void add(fixture *fx, const char *name)
+{
+    pm_spec spec = spec_true();
     assert_int_equal(pm_monitor_add(fx->mon, name, &spec), 0);
 }
 
@@ -393,9 +400,7 @@ static void test_a_crash_leaves_the_group_alone_and_stop_ends_it(void **state)
 static void test_shutdown_waits_for_what_is_left_then_ends(void **state)
 {
     fixture *fx = *state;
-    pm_spec spec;
-    pm_spec_init(&spec);
-    spec.argv = argv_true;
+    pm_spec spec = spec_true();
     spec.autorestart = PM_AUTORESTART_NEVER;
     assert_int_equal(pm_monitor_add(fx->mon, "once", &spec), 0);
     pm_monitor_start_service(fx->mon);
@@ -447,9 +452,7 @@ static void test_a_removed_program_goes_with_the_last_of_its_leftovers(void **st
 static void test_no_group_signals_no_leftovers(void **state)
 {
     fixture *fx = *state;
-    pm_spec spec;
-    pm_spec_init(&spec);
-    spec.argv = argv_true;
+    pm_spec spec = spec_true();
     spec.signal_group = false;
     assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), 0);
     pm_monitor_start_service(fx->mon);
