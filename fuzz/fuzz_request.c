@@ -41,6 +41,12 @@ static void check_fields(pm_cmd cmd, json_t *msg)
     if (cmd == PM_CMD_START || cmd == PM_CMD_STOP || cmd == PM_CMD_RESTART || cmd == PM_CMD_REMOVE ||
         cmd == PM_CMD_SIGNAL)
         require(json_array_size(names) > 0, "no names", msg);
+    if (cmd == PM_CMD_STATUS) {
+        json_t *format = json_object_get(msg, "format");
+        const char *f = json_string_value(format);
+        require(!format || (f && (strcmp(f, "objects") == 0 || strcmp(f, "table") == 0)),
+                "bad format", msg);
+    }
     if (cmd == PM_CMD_SIGNAL)
         require(pm_parse_signal(json_string_value(json_object_get(msg, "signal"))) > 0, "bad signal", msg);
     if (cmd == PM_CMD_ADD) {

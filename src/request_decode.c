@@ -48,6 +48,20 @@ static const char *check_names(json_t *msg, bool required)
     return NULL;
 }
 
+/* status: optional names, and "format" "objects" (the default) or "table". */
+static const char *check_status(json_t *msg, char *err, size_t errlen)
+{
+    json_t *format = json_object_get(msg, "format");
+    const char *text = json_string_value(format);
+    if (format && !(text && (strcmp(text, "objects") == 0 || strcmp(text, "table") == 0))) {
+        char shown[128];
+        snprintf(err, errlen, "unknown status format: %s",
+                 text ? pm_printable(text, shown, sizeof shown) : "(not a string)");
+        return err;
+    }
+    return check_names(msg, false);
+}
+
 static const char *check_signal(json_t *msg, char *err, size_t errlen)
 {
     const char *text = json_string_value(json_object_get(msg, "signal"));
@@ -98,7 +112,7 @@ static const char *check(pm_cmd cmd, json_t *msg, char *err, size_t errlen)
 {
     switch (cmd) {
     case PM_CMD_STATUS:
-        return check_names(msg, false);
+        return check_status(msg, err, errlen);
     case PM_CMD_START:
     case PM_CMD_STOP:
     case PM_CMD_RESTART:

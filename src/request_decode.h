@@ -25,10 +25,10 @@ typedef enum {
  * caller's to json_decref), or -1 with a one-line error in err.  On
  * success every field the command reads has the type doc/protocol.md
  * gives: "names" an array of strings (not empty where names are required),
- * "signal" a known signal, "name" a string (for add, a valid name), "argv"
- * a non-empty array of strings, "env" strings of the form KEY=VALUE,
- * "user"/"group"/"cwd" strings, "lines" a non-negative integer,
- * "follow"/"clear_env" booleans. */
+ * "format" (status) "objects" or "table", "signal" a known signal, "name"
+ * a string (for add, a valid name), "argv" a non-empty array of strings,
+ * "env" strings of the form KEY=VALUE, "user"/"group"/"cwd" strings,
+ * "lines" a non-negative integer, "follow"/"clear_env" booleans. */
 int pm_request_decode(const char *line, size_t len, pm_cmd *cmd, json_t **msg, char *err, size_t errlen);
 
 #endif

@@ -133,25 +133,49 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* "format":"table" (doc/protocol.md): the lines `procmon status` prints,
+ * formatted here so that the client decodes a few strings rather than an
+ * object a process. */
+static int status_table(pm_daemon *d, const name_list *l, pm_strbuf *b)
+{
+    pm_status *sts = malloc((l->count ? l->count : 1) * sizeof *sts);
+    if (!sts)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < l->count; i++)
+        if (pm_monitor_status(d->mon, l->names[i], &sts[n]) == 0)
+            n++;
+    int r = pm_status_table_append(b, sts, n);
+    free(sts);
+    return r;
+}
+
+static int status_objects(pm_daemon *d, const name_list *l, pm_strbuf *b)
+{
+    static const char head[] = "{\"ok\":true,\"processes\":[";
+    int r = pm_strbuf_add(b, head, sizeof head - 1);
+    for (size_t i = 0, shown = 0; r == 0 && i < l->count; i++) {
+        pm_status st;
+        if (pm_monitor_status(d->mon, l->names[i], &st) < 0)
+            continue;
+        pm_procdata fallback = {0}, *pd = st.user_data ? st.user_data : &fallback;
+        r = shown++ > 0 ? pm_strbuf_add(b, ",", 1) : 0;
+        r = r ? r : pm_status_json_append(b, &st, &pd->status, pd->dropped_bytes);
+        pm_status_text_free(&fallback.status);
+    }
+    return r ? r : pm_strbuf_add(b, "]}", 2);
+}
+
 static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
 {
     name_list l;
     if (resolve_names(d, req, msg, &l) < 0)
         return;
     qsort(l.names, l.count, sizeof *l.names, by_name);
-    static const char head[] = "{\"ok\":true,\"processes\":[";
+    const char *format = json_string_value(json_object_get(msg, "format"));
     pm_strbuf b = {0};
-    int r = pm_strbuf_add(&b, head, sizeof head - 1);
-    for (size_t i = 0, shown = 0; r == 0 && i < l.count; i++) {
-        pm_status st;
-        if (pm_monitor_status(d->mon, l.names[i], &st) < 0)
-            continue;
-        pm_procdata fallback = {0}, *pd = st.user_data ? st.user_data : &fallback;
-        r = shown++ > 0 ? pm_strbuf_add(&b, ",", 1) : 0;
-        r = r ? r : pm_status_json_append(&b, &st, &pd->status, pd->dropped_bytes);
-        pm_status_text_free(&fallback.status);
-    }
-    r = r ? r : pm_strbuf_add(&b, "]}", 2);
+    int r = format && strcmp(format, "table") == 0 ? status_table(d, &l, &b)
+                                                    : status_objects(d, &l, &b);
     free(l.names);
     if (r < 0)
         pm_request_fail(req, "out of memory");

@@ -48,21 +48,43 @@ void pm_status_text_free(pm_status_text *cache)
     cache->name = cache->spec = NULL;
 }
 
-/* ",\"key\":" then the number, or null when absent. */
+/* ",\"key\":" then the number, or null when absent.  Written by hand:
+ * snprintf was most of the time of a status request. */
 static int put_int(pm_strbuf *b, const char *key, long long v, int present)
 {
-    char text[64];
-    int n = present ? snprintf(text, sizeof text, ",\"%s\":%lld", key, v)
-                    : snprintf(text, sizeof text, ",\"%s\":null", key);
-    return pm_strbuf_add(b, text, (size_t)n);
+    char text[96];
+    size_t klen = strlen(key), n = 0;
+    if (klen > 64)
+        return -EINVAL;
+    text[n++] = ',';
+    text[n++] = '"';
+    memcpy(text + n, key, klen);
+    n += klen;
+    text[n++] = '"';
+    text[n++] = ':';
+    if (!present) {
+        memcpy(text + n, "null", 4);
+        return pm_strbuf_add(b, text, n + 4);
+    }
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char digits[24];
+    size_t d = sizeof digits;
+    do
+        digits[--d] = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        text[n++] = '-';
+    memcpy(text + n, digits + d, sizeof digits - d);
+    return pm_strbuf_add(b, text, n + sizeof digits - d);
 }
 
 static int put_seconds(pm_strbuf *b, const char *key, double v, int present)
 {
-    char text[64];
-    int n = present ? snprintf(text, sizeof text, ",\"%s\":%.3f", key, v)
-                    : snprintf(text, sizeof text, ",\"%s\":null", key);
-    return pm_strbuf_add(b, text, (size_t)n);
+    if (!present)
+        return put_int(b, key, 0, 0);
+    char text[512]; /* any double */
+    int n = snprintf(text, sizeof text, ",\"%s\":%.3f", key, v);
+    return n > 0 && (size_t)n < sizeof text ? pm_strbuf_add(b, text, (size_t)n) : -EINVAL;
 }
 
 int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
@@ -87,4 +109,130 @@ int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cac
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);
+}
+
+/* ---- the "table" form ---- */
+
+/* As the answer's "%.3f" then read back. */
+static double milliseconds(double v)
+{
+    return v >= 0 && v < 1e12 ? (double)(long long)(v * 1000 + 0.5) / 1000 : v;
+}
+
+void pm_status_row_from_status(const pm_status *st, pm_status_row *row)
+{
+    int up = st->state == PM_STATE_RUNNING || st->state == PM_STATE_STOPPING;
+    *row = (pm_status_row){
+        .name = st->name, .state = pm_state_name(st->state), .pid = -1, .uptime = -1,
+        .exit_status = -1, .exit_signal = 0, .signal_text = NULL, .restart_in = -1,
+    };
+    if (up && st->pid > 0)
+        row->pid = st->pid;
+    if (up)
+        row->uptime = milliseconds(st->uptime);
+    if (st->exit_status >= 0 && st->exit_status <= 255)
+        row->exit_status = st->exit_status;
+    if (st->exit_signal > 0 && st->exit_signal < 1024)
+        row->exit_signal = st->exit_signal;
+    if (st->restart_in >= 0)
+        row->restart_in = milliseconds(st->restart_in);
+}
+
+/* The length of the valid UTF-8 sequence at p (at most left bytes), or 0. */
+static size_t utf8_length(const unsigned char *p, size_t left)
+{
+    unsigned char c = p[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xBF; /* the second byte's range */
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        lo = c == 0xE0 ? 0xA0 : 0x80; /* no overlong forms */
+        hi = c == 0xED ? 0x9F : 0xBF; /* no surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        lo = c == 0xF0 ? 0x90 : 0x80;
+        hi = c == 0xF4 ? 0x8F : 0xBF; /* nothing past U+10FFFF */
+    } else
+        return 0;
+    if (left < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+int pm_json_string_append(pm_strbuf *b, const char *text, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p = (const unsigned char *)text;
+    int r = pm_strbuf_add(b, "\"", 1);
+    size_t i = 0, run = 0; /* p[run, i) is to be copied as it is */
+    while (r == 0 && i < len) {
+        unsigned char c = p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') { /* most bytes */
+            i++;
+            continue;
+        }
+        size_t n = c >= 0x80 ? utf8_length(p + i, len - i) : 0;
+        if (n) {
+            i += n;
+            continue;
+        }
+        char esc[8];
+        size_t elen;
+        if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            elen = 2;
+        } else if (c < 0x20) {
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            elen = 6;
+        } else { /* not UTF-8: the text \xNN, its backslash escaped */
+            memcpy(esc, "\\\\x", 3);
+            esc[3] = "0123456789ABCDEF"[c >> 4];
+            esc[4] = "0123456789ABCDEF"[c & 15];
+            elen = 5;
+        }
+        r = pm_strbuf_add(b, text + run, i - run);
+        r = r ? r : pm_strbuf_add(b, esc, elen);
+        run = ++i;
+    }
+    r = r ? r : pm_strbuf_add(b, text + run, len - run);
+    return r ? r : pm_strbuf_add(b, "\"", 1);
+}
+
+int pm_status_table_append(pm_strbuf *b, const pm_status *sts, size_t n)
+{
+    pm_status_row *rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows)
+        return -ENOMEM;
+    size_t name_width = 0, state_width = 0, not_running = 0;
+    for (size_t i = 0; i < n; i++) {
+        pm_status_row_from_status(&sts[i], &rows[i]);
+        size_t w = pm_text_width(rows[i].name);
+        name_width = w > name_width ? w : name_width;
+        w = pm_text_width(rows[i].state);
+        state_width = w > state_width ? w : state_width;
+        not_running += sts[i].state != PM_STATE_RUNNING;
+    }
+    static const char head[] = "{\"ok\":true,\"table\":[";
+    int r = pm_strbuf_add(b, head, sizeof head - 1);
+    for (size_t i = 0; r == 0 && i < n; i++) {
+        char *line = pm_format_status_line(&rows[i], name_width, state_width);
+        r = line ? 0 : -ENOMEM;
+        r = r || i == 0 ? r : pm_strbuf_add(b, ",", 1);
+        r = r ? r : pm_json_string_append(b, line, strlen(line));
+        free(line);
+    }
+    free(rows);
+    char tail[64];
+    int len = snprintf(tail, sizeof tail, "],\"not_running\":%zu}", not_running);
+    return r ? r : pm_strbuf_add(b, tail, (size_t)len);
 }

@@ -465,3 +465,63 @@ for i in range(n):
     assert answer["ok"] and answer["processes"][0]["state"] == "stopped", (i, answer)
 PY
 }
+
+@test "status asks for the lines formatted (format table); the processes stay the default" {
+    two_sleepers
+    start_daemon
+    expect_log "[alpha] ready"
+    expect_log "[beta] ready"
+    ctl stop beta
+    run ctl status
+    [ "$status" -eq 3 ]
+    python3 - "$SOCK" "${lines[1]}" <<'PY'
+import json, re, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("rb")
+def ask(req):
+    s.sendall(json.dumps(req).encode() + b"\n")
+    return json.loads(f.readline())
+t = ask({"cmd": "status", "format": "table"})
+assert set(t) == {"ok", "table", "not_running"} and t["ok"] and t["not_running"] == 1, t
+assert re.fullmatch(r"alpha  running  pid \d+, uptime 0:00:\d\d", t["table"][0]), t
+assert t["table"][1] == sys.argv[2] and t["table"][1].startswith("beta   stopped"), t
+t = ask({"cmd": "status", "format": "table", "names": ["alpha"]})
+assert len(t["table"]) == 1 and t["table"][0].startswith("alpha  running  pid "), t
+assert t["not_running"] == 0, t
+for req in ({"cmd": "status"}, {"cmd": "status", "format": "objects"}):
+    p = ask(req)
+    assert [x["name"] for x in p["processes"]] == ["alpha", "beta"], p
+for bad in ("lines", 1, None):
+    e = ask({"cmd": "status", "format": bad})
+    assert e["ok"] is False and e["error"].startswith("unknown status format: "), e
+assert ask({"cmd": "status", "format": "table"})["ok"]
+PY
+}
+
+@test "status formats the processes itself when the daemon sends no table (an older procmon)" {
+    python3 - "$TMP/old.sock" "$DEADLINE" <<'PY' &
+import json, socket, sys
+srv = socket.socket(socket.AF_UNIX)
+srv.bind(sys.argv[1])
+srv.listen(1)
+srv.settimeout(float(sys.argv[2]))
+c, _ = srv.accept()
+req = json.loads(c.makefile("rb").readline())
+assert req == {"cmd": "status", "format": "table"}, req
+P = dict(pid=None, uptime=None, restarts=0, exit_status=None, exit_signal=None, restart_in=None,
+         dropped_bytes=0, argv=["x"], cwd=None, user=None, group=None)
+ps = [dict(P, name="db", state="backoff", exit_status=1, restart_in=1.6),
+      dict(P, name="web", state="running", pid=4242, uptime=62.1)]
+c.sendall(json.dumps({"ok": True, "processes": ps}).encode() + b"\n")
+c.close()
+PY
+    local server=$!
+    wait_for "$DEADLINE" test -S "$TMP/old.sock"
+    run "$PROCMON" -s "$TMP/old.sock" status
+    wait "$server"
+    [ "$status" -eq 3 ]
+    [ "${#lines[@]}" -eq 2 ]
+    [ "${lines[0]}" = "db   backoff  restarting in 1.6s (exit status 1)" ]
+    [ "${lines[1]}" = "web  running  pid 4242, uptime 0:01:02" ]
+}
