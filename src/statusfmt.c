@@ -49,19 +49,81 @@ int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
     return 0;
 }
 
+/* Text written by hand into buf[0..len): the status of a thousand
+ * processes is formatted for every `status`, and snprintf was most of it.
+ * What does not fit is cut, and the text is always NUL-terminated. */
+typedef struct text {
+    char *p, *end; /* end: the last byte, kept for the NUL */
+} text;
+
+static text text_at(char *buf, size_t len)
+{
+    return (text){buf, len ? buf + len - 1 : buf};
+}
+
+static void put(text *t, const char *s, size_t n)
+{
+    size_t room = (size_t)(t->end - t->p);
+    if (n > room)
+        n = room;
+    memcpy(t->p, s, n);
+    t->p += n;
+}
+
+static void put_str(text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+static void put_spaces(text *t, size_t n)
+{
+    size_t room = (size_t)(t->end - t->p);
+    if (n > room)
+        n = room;
+    memset(t->p, ' ', n);
+    t->p += n;
+}
+
+/* v in decimal, at least `digits` digits. */
+static void put_number(text *t, unsigned long long v, int digits)
+{
+    char d[24];
+    int k = 0;
+    do {
+        d[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (k < digits)
+        d[k++] = '0';
+    char r[24];
+    for (int i = 0; i < k; i++)
+        r[i] = d[k - 1 - i];
+    put(t, r, (size_t)k);
+}
+
+static void text_end(text *t, size_t len)
+{
+    if (len)
+        *t->p = '\0';
+}
+
 void pm_format_uptime(double seconds, char *buf, size_t len)
 {
     if (!(seconds >= 0) || seconds > 1e15) /* NaN too */
         seconds = 0;
     unsigned long long total = (unsigned long long)seconds; /* rounds down */
     unsigned long long days = total / 86400;
-    unsigned h = (unsigned)(total % 86400 / 3600);
-    unsigned m = (unsigned)(total % 3600 / 60);
-    unsigned s = (unsigned)(total % 60);
-    if (days)
-        snprintf(buf, len, "%llu day%s, %u:%02u:%02u", days, days == 1 ? "" : "s", h, m, s);
-    else
-        snprintf(buf, len, "%u:%02u:%02u", h, m, s);
+    text t = text_at(buf, len);
+    if (days) {
+        put_number(&t, days, 1);
+        put_str(&t, days == 1 ? " day, " : " days, ");
+    }
+    put_number(&t, total % 86400 / 3600, 1);
+    put(&t, ":", 1);
+    put_number(&t, total % 3600 / 60, 2);
+    put(&t, ":", 1);
+    put_number(&t, total % 60, 2);
+    text_end(&t, len);
 }
 
 /* "exit status 1", "killed by SIGKILL", or "" when there was no exit. */
@@ -83,20 +145,24 @@ void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
     char exit_text[96];
     char uptime[64];
     const char *state = row->state ? row->state : "";
-    format_exit(row, exit_text, sizeof exit_text);
     if (len)
         buf[0] = '\0';
     if (strcmp(state, "running") == 0) {
-        if (row->pid < 0 && row->uptime < 0)
-            return;
-        pm_format_uptime(row->uptime, uptime, sizeof uptime);
-        if (row->pid < 0)
-            snprintf(buf, len, "uptime %s", uptime);
-        else if (row->uptime < 0)
-            snprintf(buf, len, "pid %lld", row->pid);
-        else
-            snprintf(buf, len, "pid %lld, uptime %s", row->pid, uptime);
-    } else if (strcmp(state, "backoff") == 0) {
+        text t = text_at(buf, len);
+        if (row->pid >= 0) {
+            put_str(&t, "pid ");
+            put_number(&t, (unsigned long long)row->pid, 1);
+        }
+        if (row->uptime >= 0) {
+            pm_format_uptime(row->uptime, uptime, sizeof uptime);
+            put_str(&t, row->pid >= 0 ? ", uptime " : "uptime ");
+            put_str(&t, uptime);
+        }
+        text_end(&t, len);
+        return;
+    }
+    format_exit(row, exit_text, sizeof exit_text);
+    if (strcmp(state, "backoff") == 0) {
         char wait[64];
         if (row->restart_in >= 0)
             snprintf(wait, sizeof wait, "restarting in %.1fs",
@@ -137,10 +203,16 @@ char *pm_format_status_line(const pm_status_row *row, size_t name_width, size_t 
     char *line = malloc(len);
     if (!line)
         return NULL;
-    if (*details)
-        snprintf(line, len, "%s%*s  %s%*s  %s", name, (int)name_pad, "", state, (int)state_pad, "",
-                 details);
-    else
-        snprintf(line, len, "%s%*s  %s", name, (int)name_pad, "", state);
+    text t = text_at(line, len);
+    put_str(&t, name);
+    put_spaces(&t, name_pad);
+    put(&t, "  ", 2);
+    put_str(&t, state);
+    if (*details) {
+        put_spaces(&t, state_pad);
+        put(&t, "  ", 2);
+        put_str(&t, details);
+    }
+    text_end(&t, len);
     return line;
 }
