@@ -84,19 +84,35 @@ static void write_done(uv_write_t *w, int status)
 
 static const char out_of_memory[] = "{\"ok\":false,\"error\":\"out of memory\"}\n";
 
-/* Queues one answer line: text (n bytes, without the newline) and '\n'. */
+/* Sends one answer line: text (n bytes, without the newline) and '\n'.
+ * What the socket takes now is written at once and only the rest is copied
+ * and queued; a client found gone here is closed before anything is copied
+ * for it.  (A queued write that fails is reported only on the loop's next
+ * turn: a burst of clients that hung up would otherwise each hold a copy of
+ * their answers until then, hundreds of KB apiece.) */
 static void conn_send_text(conn *c, const char *text, size_t n)
 {
     if (c->closing)
         return;
-    write_req *w = malloc(sizeof *w + n + 1);
+    size_t done = 0;
+    uv_buf_t now[2] = {uv_buf_init((char *)text, (unsigned)n), uv_buf_init("\n", 1)};
+    int r = uv_try_write((uv_stream_t *)&c->pipe, now, 2); /* UV_EAGAIN while writes are queued */
+    if (r >= 0)
+        done = (size_t)r;
+    else if (r != UV_EAGAIN) {
+        conn_close(c);
+        return;
+    }
+    if (done == n + 1)
+        return;
+    write_req *w = malloc(sizeof *w + n + 1 - done);
     if (!w) {
         conn_close(c);
         return;
     }
-    memcpy(w->data, text, n);
-    w->data[n] = '\n';
-    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(n + 1));
+    memcpy(w->data, text + done, n - done);
+    w->data[n - done] = '\n';
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)(n + 1 - done));
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, write_done) < 0) {
         free(w);
         conn_close(c);
@@ -341,8 +357,10 @@ static void conn_close(conn *c)
     if (c->closing)
         return;
     c->closing = true;
-    if (c->pending)
+    if (c->pending) {
         c->pending->conn = NULL; /* its answer, when it comes, goes nowhere */
+        c->pending = NULL;
+    }
     if (c->follow)
         c->ctl->nfollowers--;
     if (c->prev)
