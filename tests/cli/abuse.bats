@@ -109,6 +109,17 @@ rounds() {
     ! ctl status x 2>/dev/null
 }
 
+@test "clients that asked and hung up, all found at once: their answers are not held" {
+    large_table
+    start_daemon
+    wait_for "$DEADLINE" all_running 40
+    # 100 clients, 2 answers of 250 KB each: 50 MB if each were copied and
+    # kept until the loop's next turn.
+    run clients vanished --clients 100 --expect 40 --rss-slack-mb $((8 + RSS_SLACK_MB))
+    echo "# $output" >&3
+    [ "$status" -eq 0 ]
+}
+
 @test "a request line just over 64 KiB is refused like a longer one" {
     small_table 5
     start_daemon

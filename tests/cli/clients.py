@@ -18,6 +18,9 @@ Modes:
                sending one, and half-way through reading a large answer
   garbage      malformed, ill-typed, binary and over-size requests mixed
                with good ones, on the same and on other connections
+  vanished     while the daemon is stopped (SIGSTOP), clients ask for two
+               large statuses each and hang up: it finds them all gone at
+               once, and may not hold their answers meanwhile (peak RSS)
   edge         request lines just under and just over the 64 KiB limit
   probe        no abuse: status again and again, timed (for faults.bats)
 
@@ -28,6 +31,7 @@ import argparse
 import json
 import os
 import resource
+import signal
 import socket
 import sys
 import threading
@@ -138,10 +142,10 @@ def check_status(answer, expect):
 STATUS = b'{"cmd":"status"}\n'
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS:"):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
     return 0
 
@@ -558,6 +562,42 @@ def mode_probe(a):
         fail(f"only {restarts} restarts while probing, want {a.min_restarts}")
 
 
+def mode_vanished(a):
+    """A backlog of clients that asked and hung up, all found at once: each
+    answer is written as it is made, or dropped for a client that is gone;
+    none is copied and kept until the loop's next turn.  The daemon's peak
+    RSS (VmHWM, reset first where the kernel allows) may grow by at most
+    --rss-slack-mb."""
+    if not a.pid:
+        fail("vanished needs --pid")
+    try:
+        with open(f"/proc/{a.pid}/clear_refs", "w") as f:
+            f.write("5")  # resets VmHWM to the current RSS
+    except OSError:
+        pass
+    base = rss_kb(a.pid, "VmHWM:")
+    os.kill(a.pid, signal.SIGSTOP)
+    try:
+        socks = []
+        for _ in range(a.clients):  # within the daemon's listen backlog
+            s = connect(a.path, a.timeout)
+            s.sendall(STATUS * 2)
+            socks.append(s)
+        for s in socks:
+            s.close()
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
+    problem = check_status(ask(a.path, STATUS, a.timeout), a.expect)
+    if problem:
+        fail(f"after the vanished clients: {problem}")
+    peak = rss_kb(a.pid, "VmHWM:")
+    print(f"vanished: {a.clients} clients asked twice and hung up while the daemon was stopped; "
+          f"its peak RSS {base / 1024:.1f} MB before, {peak / 1024:.1f} MB after", flush=True)
+    if peak > base + a.rss_slack_mb * 1024:
+        fail(f"the daemon's peak RSS grew from {base / 1024:.1f} to {peak / 1024:.1f} MB "
+             f"for clients that were gone (limit +{a.rss_slack_mb} MB)")
+
+
 def mode_edge(a):
     """Requests just under and just over the 64 KiB limit on a line, each
     sent in one write with its newline: under is answered, over is refused
@@ -593,7 +633,8 @@ def mode_edge(a):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path")
-    p.add_argument("mode", choices=["concurrent", "nonreaders", "pipeline", "halfway", "garbage", "edge", "probe"])
+    p.add_argument("mode", choices=["concurrent", "nonreaders", "pipeline", "halfway", "garbage", "vanished",
+                                    "edge", "probe"])
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--expect", type=int, help="how many processes status lists")
@@ -611,7 +652,7 @@ def main():
     a.max_latency *= a.scale
     a.timeout = 30 * a.scale
     {"concurrent": mode_concurrent, "nonreaders": mode_nonreaders, "pipeline": mode_pipeline,
-     "halfway": mode_halfway, "garbage": mode_garbage, "edge": mode_edge,
+     "halfway": mode_halfway, "garbage": mode_garbage, "vanished": mode_vanished, "edge": mode_edge,
      "probe": mode_probe}[a.mode](a)
 
 
