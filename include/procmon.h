@@ -177,8 +177,9 @@ typedef struct pm_status {
 int pm_monitor_status(const pm_monitor *mon, const char *name, pm_status *out);
 /* Stops (hold) or resumes reading the process's output, for an embedder
  * whose destination for it is full: the process then waits in its write,
- * and after its exit what it left waits in the pipe.  -ENOENT for an
- * unknown name. */
+ * and after its exit what it left waits in the pipe.  A stop (stop,
+ * restart, remove, shutdown) ends the hold, so that the process can say
+ * its last words and exit.  -ENOENT for an unknown name. */
 int pm_monitor_hold_output(pm_monitor *mon, const char *name, bool hold);
 /* The ids of up to max of the groups that name's earlier runs left; how
  * many there are, or -ENOENT. */

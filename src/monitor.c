@@ -532,6 +532,9 @@ static void send_stop(pm_proc *p)
     ev.kill_time = kill_time_of(p);
     emit(p, &ev);
     mon->rt->ops->kill(mon->rt, p->pid, p->spec.stop_signal, p->spec.signal_group);
+    /* Its output is read again if an embedder held it back: a process that
+     * says its last words as it stops must not wait on a full pipe. */
+    mon->rt->ops->hold_output(mon->rt, p, false);
     if (!p->kill_timer) {
         p->kill_at = now(mon) + ev.kill_time;
         p->kill_timer = mon->rt->ops->timer_start(mon->rt, ev.kill_time, kill_timer_fired, p);

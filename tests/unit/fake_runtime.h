@@ -51,6 +51,7 @@ typedef struct fake_runtime {
     size_t nforgotten;
     pid_t left_groups[FAKE_MAX]; /* groups whose leader exited, with members still alive */
     size_t nleft_groups;
+    void *held; /* the last arg whose output was held, until it is released */
 } fake_runtime;
 
 static double fake_now(pm_runtime *rt)
@@ -126,7 +127,11 @@ static int fake_signal_leftovers(pm_runtime *rt, pid_t pgid, int sig)
 
 static void fake_hold_output(pm_runtime *rt, void *arg, bool hold)
 {
-    (void)rt, (void)arg, (void)hold;
+    fake_runtime *f = (fake_runtime *)rt;
+    if (hold)
+        f->held = arg;
+    else if (f->held == arg)
+        f->held = NULL;
 }
 
 static void fake_forget(pm_runtime *rt, void *arg)

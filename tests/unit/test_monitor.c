@@ -737,6 +737,18 @@ static void test_start_retries_give_up_into_fatal(void **state)
     assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
 }
 
+static void test_a_stop_ends_a_hold_on_output(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(pm_monitor_hold_output(fx->mon, "a", true), 0);
+    assert_non_null(fx->rt.held);
+    assert_int_equal(pm_monitor_hold_output(fx->mon, "nope", true), -ENOENT);
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    assert_null(fx->rt.held); /* its last words are read */
+}
+
 static void test_signal_reaches_running_process_only(void **state)
 {
     fixture *fx = *state;
@@ -783,6 +795,7 @@ int main(void)
         T(test_per_process_overrides),
         T(test_autorestart_policies),
         T(test_start_retries_give_up_into_fatal),
+        T(test_a_stop_ends_a_hold_on_output),
         T(test_signal_reaches_running_process_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
