@@ -44,7 +44,8 @@ static double loop_now(pm_daemon *d)
 static void hold_for(pm_daemon *d, const pm_event *ev, pm_target *t)
 {
     pm_procdata *pd = ev->user_data;
-    if (!t || !pd || pd->held_for || pm_target_pending(t) <= HOLD_ABOVE)
+    /* One that is stopping is never held: it may be saying its last words. */
+    if (!t || !pd || pd->held_for || ev->state == PM_STATE_STOPPING || pm_target_pending(t) <= HOLD_ABOVE)
         return;
     pm_target_flush(t, loop_now(d)); /* a file takes it all; a pipe tells how far behind it is */
     if (pm_target_pending(t) <= HOLD_ABOVE || pm_target_stalled(t, loop_now(d)))
