@@ -48,6 +48,8 @@ struct pm_target {
     unsigned long long dropped; /* since the last report */
     double progress_at; /* bytes were last written, or began to wait */
     bool pipe_grown;    /* a pipe that said EAGAIN was offered more room */
+    bool full;          /* said EAGAIN at full_at: not tried again at that same time */
+    double full_at;
 };
 
 struct pm_outputs {
@@ -279,6 +281,10 @@ void pm_target_flush(pm_target *t, double now)
 {
     if (t->error && now < t->retry_at)
         return;
+    /* A reader that took nothing a moment ago will not have now: one try a
+     * loop turn, not one a line while lines are dropped. */
+    if (t->full && now == t->full_at)
+        return;
     if (t->fd < 0) {
         int r = target_open(t);
         if (r < 0) {
@@ -305,6 +311,8 @@ void pm_target_flush(pm_target *t, double now)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            t->full = true;
+            t->full_at = now;
             grow_pipe(t);
             break; /* full for now: the buffer holds the rest */
         }
@@ -316,6 +324,7 @@ void pm_target_flush(pm_target *t, double now)
         t->off += (size_t)w;
         t->size += w;
         t->progress_at = now;
+        t->full = false;
         wrote = true;
     }
     if (t->off == t->len) {

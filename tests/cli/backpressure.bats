@@ -20,10 +20,11 @@ start_behind_reader() {
 }
 
 teardown() {
-    [ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
     if [ -n "$PM_PID" ] && kill -0 "$PM_PID" 2>/dev/null; then
-        kill -KILL "$PM_PID" 2>/dev/null || true
+        kill -TERM "$PM_PID" 2>/dev/null || true
+        wait_for 30 not_alive "$PM_PID" || kill -KILL "$PM_PID" 2>/dev/null || true
     fi
+    [ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
     rm -rf "$TMP"
 }
 

@@ -198,6 +198,7 @@ EOF
     old=$(ls "$TMP/logs")
     ctl shutdown
     PM_PID=
+    : > "$LOG" # what follows is the second daemon's
     start_daemon
     wait_for "$DEADLINE" log_has "two: started"
     wait_for "$DEADLINE" one
