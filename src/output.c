@@ -407,7 +407,7 @@ size_t pm_target_pending(const pm_target *t)
 
 bool pm_target_stalled(const pm_target *t, double now)
 {
-    return t->error || t->fd < 0 || (t->len > t->off && now - t->progress_at >= PM_OUTPUT_STALL);
+    return t->len > t->off && now - t->progress_at >= PM_OUTPUT_STALL;
 }
 
 const char *pm_target_path(const pm_target *t)

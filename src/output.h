@@ -70,8 +70,9 @@ size_t pm_target_write(pm_target *t, const char *data, size_t len, double now);
 const char *pm_target_path(const pm_target *t);
 /* Bytes queued and not yet written. */
 size_t pm_target_pending(const pm_target *t);
-/* Failing, or no byte written for PM_OUTPUT_STALL seconds while bytes
- * wait: whoever holds a writer back for it would wait for nothing. */
+/* No byte written for PM_OUTPUT_STALL seconds while bytes wait (its reader
+ * stalled, or it fails: a FIFO not yet opened by its reader, a full
+ * disk): whoever holds a writer back for it would wait for nothing. */
 bool pm_target_stalled(const pm_target *t, double now);
 /* Writes what it can of one target now. */
 void pm_target_flush(pm_target *t, double now);

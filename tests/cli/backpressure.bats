@@ -78,6 +78,10 @@ command = $CHILD write 8000000 100
 autorestart = false
 EOF2
     mkfifo "$TMP/logpipe"
+    # Open for reading from the start (this descriptor never reads), so that
+    # procmon never finds the FIFO without a reader, however slowly python
+    # starts.
+    exec 3<>"$TMP/logpipe"
     python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$LOG" --pause 0.005 < "$TMP/logpipe" &
     READER=$!
     SOCK=$TMP/procmon.sock
