@@ -25,6 +25,7 @@ teardown() {
         wait_for 30 not_alive "$PM_PID" || kill -KILL "$PM_PID" 2>/dev/null || true
     fi
     [ -z "${READER:-}" ] || kill "$READER" 2>/dev/null || true
+    exec 8<&-
     rm -rf "$TMP"
 }
 
@@ -78,10 +79,10 @@ command = $CHILD write 8000000 100
 autorestart = false
 EOF2
     mkfifo "$TMP/logpipe"
-    # Open for reading from the start (this descriptor never reads), so that
-    # procmon never finds the FIFO without a reader, however slowly python
-    # starts.
-    exec 3<>"$TMP/logpipe"
+    # Open for reading from the start (this descriptor never reads; 3 is
+    # bats's own), so that procmon never finds the FIFO without a reader,
+    # however slowly python starts.
+    exec 8<>"$TMP/logpipe"
     python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$LOG" --pause 0.005 < "$TMP/logpipe" &
     READER=$!
     SOCK=$TMP/procmon.sock
