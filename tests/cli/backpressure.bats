@@ -4,6 +4,8 @@
 
 load daemon_helpers
 
+loud_lines() { [ "$(grep -c ' \[loud\] ' "$LOG")" -eq "$1" ]; }
+
 dropped_of() {
     ctl status --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["dropped_bytes"])'
 }
@@ -89,7 +91,8 @@ EOF2
     "$PROCMON" run -s "$SOCK" --log-file "$TMP/logpipe" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
     PM_PID=$!
     wait_for "$DEADLINE" log_has "loud: exited with status 0"
+    # What it left in its pipe while held is read after its exit.
+    wait_for "$DEADLINE" loud_lines 80000
     [ "$(dropped_of loud)" -eq 0 ]
-    [ "$(grep -c ' \[loud\] ' "$LOG")" -eq 80000 ]
     ! grep -q "dropped" "$TMP/stderr"
 }
