@@ -84,6 +84,12 @@ const char *pm_state_name(pm_state state);
 
 typedef enum { PM_STDOUT = 1, PM_STDERR = 2 } pm_stream;
 
+/* One line of output: its bytes, not NUL-terminated, without the newline. */
+typedef struct pm_line {
+    const char *data;
+    size_t len;
+} pm_line;
+
 typedef enum {
     PM_EVENT_START,       /* pid */
     PM_EVENT_EXIT,        /* pid, exit_status or exit_signal, runtime, state, restart_in */
@@ -92,7 +98,9 @@ typedef enum {
     PM_EVENT_KILL,        /* pid: SIGKILL after the kill time */
     PM_EVENT_FATAL,       /* instant_deaths: gave up */
     PM_EVENT_OUTPUT,      /* stream, data, len: one line without its newline */
-    PM_EVENT_FORGET       /* the process is gone from the monitor: free its user_data */
+    PM_EVENT_FORGET,      /* the process is gone from the monitor: free its user_data */
+    PM_EVENT_LINES        /* stream, lines, nlines: lines read together, in order
+                             (instead of OUTPUT, after pm_monitor_batch_lines) */
 } pm_event_type;
 
 typedef struct pm_event {
@@ -114,6 +122,8 @@ typedef struct pm_event {
     pm_stream stream;    /* OUTPUT */
     const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
     size_t len;
+    const pm_line *lines; /* LINES: valid only during the callback */
+    size_t nlines;
     void *user_data;     /* what pm_monitor_set_user_data attached */
 } pm_event;
 
@@ -129,6 +139,10 @@ int pm_monitor_new(pm_runtime *runtime, const pm_options *opts, pm_monitor **out
 /* Forgets every process without signalling it; the runtime stays the caller's. */
 void pm_monitor_free(pm_monitor *mon);
 void pm_monitor_set_event_cb(pm_monitor *mon, pm_event_cb cb, void *arg);
+/* on: the lines of one read come as one PM_EVENT_LINES event rather than
+ * one PM_EVENT_OUTPUT each (a heavy writer's thousands of lines a read cost
+ * one call, not one each).  Off by default. */
+void pm_monitor_batch_lines(pm_monitor *mon, bool on);
 const pm_options *pm_monitor_options(const pm_monitor *mon);
 
 /* Registers a process (the spec is copied) and starts it at once if the

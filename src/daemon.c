@@ -73,8 +73,8 @@ static void release_if_caught_up(void *arg, const pm_status *st)
         release(d, st);
 }
 
-/* A line goes to its program's target, or to the log stream; a line that
- * the target cannot take counts against the program. */
+/* The lines go to their program's target, or to the log stream; a line
+ * that the target cannot take counts against the program. */
 static void route_output(pm_daemon *d, const pm_event *ev)
 {
     pm_procdata *pd = ev->user_data;
@@ -87,7 +87,10 @@ static void route_output(pm_daemon *d, const pm_event *ev)
     if (o->kind == PM_OUT_NONE)
         return;
     pm_target *t = ev->stream == PM_STDERR ? pd->err_target : pd->out_target;
-    pd->dropped_bytes += t ? pm_target_write_line(t, ev->data, ev->len, loop_now(d)) : ev->len + 1;
+    for (size_t i = 0; i < ev->nlines; i++) {
+        const pm_line *l = &ev->lines[i];
+        pd->dropped_bytes += t ? pm_target_write_line(t, l->data, l->len, loop_now(d)) : l->len + 1;
+    }
     hold_for(d, ev, t);
 }
 
@@ -98,9 +101,12 @@ static void keep_output(pm_daemon *d, const pm_event *ev)
         return;
     if (!pd->ring && !(pd->ring = pm_ring_new(TAIL_MIN_LINES, TAIL_MAX_BYTES)))
         return;
-    (void)pm_ring_push(pd->ring, ev->stream, ev->data, ev->len); /* ENOMEM: tail misses it */
-    if (d->ctl && pm_control_has_followers(d->ctl)) {
-        json_t *line = pm_tail_line_json(ev->stream, ev->data, ev->len);
+    for (size_t i = 0; i < ev->nlines; i++) /* ENOMEM: tail misses the line */
+        (void)pm_ring_push(pd->ring, ev->stream, ev->lines[i].data, ev->lines[i].len);
+    if (!d->ctl || !pm_control_has_followers(d->ctl))
+        return;
+    for (size_t i = 0; i < ev->nlines; i++) {
+        json_t *line = pm_tail_line_json(ev->stream, ev->lines[i].data, ev->lines[i].len);
         if (line) {
             pm_control_follow_line(d->ctl, ev->name, line);
             json_decref(line);
@@ -130,13 +136,13 @@ static void on_event(void *arg, const pm_event *ev)
         procdata_free(d, ev->user_data);
         return;
     }
-    if (ev->type == PM_EVENT_OUTPUT) {
-        pm_event line = *ev;
+    if (ev->type == PM_EVENT_LINES) {
+        pm_event lines = *ev;
         const pm_procdata *pd = ev->user_data;
         if (pd && pd->redirect_stderr) /* stderr is stdout for it, everywhere */
-            line.stream = PM_STDOUT;
-        route_output(d, &line);
-        keep_output(d, &line);
+            lines.stream = PM_STDOUT;
+        route_output(d, &lines);
+        keep_output(d, &lines);
         return;
     }
     pm_logstream_event(d->log, ev);
@@ -438,6 +444,7 @@ static int daemon_setup(pm_daemon *d)
         return r;
     }
     pm_monitor_set_event_cb(d->mon, on_event, d);
+    pm_monitor_batch_lines(d->mon, true);
     for (size_t i = 0; i < s->nprograms; i++) {
         const pm_program *p = &s->programs[i];
         if ((r = pm_daemon_add(d, p->name, &p->spec, s->config_path != NULL, p)) < 0) {

@@ -529,30 +529,57 @@ text_line(pm_logstream *log, const char *fmt, ...)
 
 /* ---- text records ---- */
 
-/* "TIME [name] line": the hot path, a few memcpy. */
-static void text_output(pm_logstream *log, const pm_event *ev)
+/* "TIME [name] ", the head of each output line, in `small` (PREFIX_SMALL
+ * bytes) or, for a very long name, malloc'd; NULL when out of memory. */
+#define PREFIX_SMALL 256
+static char *output_prefix(pm_logstream *log, const char *name, char *small, size_t *len)
 {
     char t[TIME_BUF];
-    size_t tn = log_time(log, t), nn = strlen(ev->name);
-    size_t total = tn + 2 + nn + 2 + ev->len + 1;
+    size_t tn = log_time(log, t), nn = strlen(name);
+    *len = tn + 2 + nn + 2;
+    char *p = *len <= PREFIX_SMALL ? small : malloc(*len);
+    if (!p)
+        return NULL;
+    memcpy(p, t, tn);
+    memcpy(p + tn, " [", 2);
+    memcpy(p + tn + 2, name, nn);
+    memcpy(p + tn + 2 + nn, "] ", 2);
+    return p;
+}
+
+/* The hot path: two memcpy a line. */
+static void text_output_line(pm_logstream *log, const char *prefix, size_t pn, const char *data, size_t len)
+{
+    size_t total = pn + len + 1;
     if (make_room(log, total)) {
         char *p = log->buf + log->len;
-        memcpy(p, t, tn);
-        memcpy(p + tn, " [", 2);
-        memcpy(p + tn + 2, ev->name, nn);
-        memcpy(p + tn + 2 + nn, "] ", 2);
-        if (ev->len > 0) /* data may be NULL */
-            memcpy(p + tn + 4 + nn, ev->data, ev->len);
+        memcpy(p, prefix, pn);
+        if (len > 0) /* data may be NULL */
+            memcpy(p + pn, data, len);
         p[total - 1] = '\n';
         log->len += total;
         return;
     }
-    put(log, t, tn); /* longer than the whole buffer */
-    put(log, " [", 2);
-    put(log, ev->name, nn);
-    put(log, "] ", 2);
-    put(log, ev->data, ev->len);
+    put(log, prefix, pn); /* longer than the whole buffer */
+    put(log, data, len);
     put(log, "\n", 1);
+}
+
+/* One OUTPUT event's line, or the lines of one read, which carry the time
+ * they were read. */
+static void text_output(pm_logstream *log, const pm_event *ev)
+{
+    char small[PREFIX_SMALL];
+    size_t pn;
+    char *prefix = output_prefix(log, ev->name, small, &pn);
+    if (!prefix)
+        return;
+    if (ev->type == PM_EVENT_OUTPUT)
+        text_output_line(log, prefix, pn, ev->data, ev->len);
+    for (size_t i = 0; ev->type == PM_EVENT_LINES && i < ev->nlines; i++)
+        text_output_line(log, prefix, pn, ev->lines[i].data, ev->lines[i].len);
+    if (prefix != small)
+        free(prefix);
 }
 
 /* What follows the ';' of an exit line. */
@@ -617,6 +644,7 @@ static void text_event(pm_logstream *log, const pm_event *ev)
 {
     switch (ev->type) {
     case PM_EVENT_OUTPUT:
+    case PM_EVENT_LINES:
         text_output(log, ev);
         return;
     case PM_EVENT_START:
@@ -713,16 +741,30 @@ static void json_event(pm_logstream *log, const pm_event *ev)
 
 /* ---- public ---- */
 
+/* One record a line, as if each were its own OUTPUT event. */
+static void json_lines(pm_logstream *log, const pm_event *ev)
+{
+    pm_event line = *ev;
+    line.type = PM_EVENT_OUTPUT;
+    for (size_t i = 0; i < ev->nlines; i++) {
+        line.data = ev->lines[i].data;
+        line.len = ev->lines[i].len;
+        json_event(log, &line);
+    }
+}
+
 void pm_logstream_event(pm_logstream *log, const pm_event *ev)
 {
-    if ((unsigned)ev->type >= PM_EVENT_FORGET)
+    if ((unsigned)ev->type > PM_EVENT_LINES || ev->type == PM_EVENT_FORGET)
         return;
-    if (ev->type != PM_EVENT_OUTPUT)
+    if (ev->type != PM_EVENT_OUTPUT && ev->type != PM_EVENT_LINES)
         log->have_now = false;
-    if (log->fmt == PM_LOG_JSON)
-        json_event(log, ev);
-    else
+    if (log->fmt == PM_LOG_TEXT)
         text_event(log, ev);
+    else if (ev->type == PM_EVENT_LINES)
+        json_lines(log, ev);
+    else
+        json_event(log, ev);
 }
 
 void pm_logstream_message(pm_logstream *log, const char *fmt, ...)

@@ -22,7 +22,7 @@ typedef struct pm_logstream pm_logstream;
 /* path NULL or "-": standard output; otherwise the file is created or
  * appended to.  0 or -errno. */
 int pm_logstream_open(const char *path, pm_log_format fmt, pm_logstream **out);
-/* One record (one line). */
+/* One record (one line); PM_EVENT_LINES: one a line. */
 void pm_logstream_event(pm_logstream *log, const pm_event *ev);
 /* A supervisor-wide line: "TIME procmon: <text>". */
 void pm_logstream_message(pm_logstream *log, const char *fmt, ...)

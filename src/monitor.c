@@ -61,6 +61,7 @@ struct pm_monitor {
     pm_waiter *service_waiters;
     pm_event_cb event_cb;
     void *event_arg;
+    bool batch_lines;
 };
 
 static int proc_spawn(pm_proc *p);
@@ -412,14 +413,22 @@ static void decide_after_death(pm_proc *p, double runtime, pm_event *ev)
     schedule_restart(p, next, ev);
 }
 
-static void child_output(void *arg, pm_stream stream, const char *line, size_t len)
+static void child_output(void *arg, pm_stream stream, const pm_line *lines, size_t n)
 {
     pm_proc *p = arg;
-    pm_event ev = event_of(PM_EVENT_OUTPUT, p->pid);
+    pm_event ev = event_of(p->mon->batch_lines ? PM_EVENT_LINES : PM_EVENT_OUTPUT, p->pid);
     ev.stream = stream;
-    ev.data = line;
-    ev.len = len;
-    emit(p, &ev);
+    if (p->mon->batch_lines) {
+        ev.lines = lines;
+        ev.nlines = n;
+        emit(p, &ev);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ev.data = lines[i].data;
+        ev.len = lines[i].len;
+        emit(p, &ev);
+    }
 }
 
 static void child_exec_failed(void *arg, const char *message)
@@ -589,6 +598,11 @@ void pm_monitor_set_event_cb(pm_monitor *mon, pm_event_cb cb, void *arg)
 {
     mon->event_cb = cb;
     mon->event_arg = arg;
+}
+
+void pm_monitor_batch_lines(pm_monitor *mon, bool on)
+{
+    mon->batch_lines = on;
 }
 
 const pm_options *pm_monitor_options(const pm_monitor *mon)

@@ -600,7 +600,7 @@ int pm_outputs_reopen(pm_outputs *o, double now)
 
 size_t pm_rotation_take(const char *buf, size_t len, long long size, long long maxbytes)
 {
-    if (maxbytes <= 0)
+    if (maxbytes <= 0 || size + (long long)len <= maxbytes) /* it all fits */
         return len;
     size_t take = 0;
     while (take < len) {

@@ -11,8 +11,8 @@ typedef void (*pm_timer_cb)(void *arg);
 
 /* How a child reports back.  `arg` is what the monitor gave to spawn(). */
 typedef struct pm_child_cbs {
-    /* One line of output, without its newline. */
-    void (*output)(void *arg, pm_stream stream, const char *line, size_t len);
+    /* Lines of output, in order, read together; valid during the call only. */
+    void (*output)(void *arg, pm_stream stream, const pm_line *lines, size_t n);
     /* The child failed between fork and exec; it exits next. */
     void (*exec_failed)(void *arg, const char *message);
     /* The child ended; wait_status as from waitpid(). */

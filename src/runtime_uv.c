@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -169,12 +170,42 @@ static child *table_take(uv_runtime *rt, pid_t pid)
 
 /* ---- output ---- */
 
-static void emit_line(void *arg, const char *line, size_t len)
+/* The lines of one read go to the monitor together, in batches of up to
+ * BATCH_LINES.  The batch lives on the stack of the read that fills it, so a
+ * callback that reads another child's output has a batch of its own. */
+#define BATCH_LINES 512
+
+typedef struct batch {
+    child_stream *s;
+    uintptr_t from, to; /* the data read: lines inside it stay valid */
+    size_t n;
+    pm_line lines[BATCH_LINES];
+} batch;
+
+static void batch_init(batch *b, child_stream *s, const char *data, size_t len)
 {
-    child_stream *s = arg;
-    child *c = s->owner;
-    if (c->arg)
-        c->cbs->output(c->arg, s->which, line, len);
+    b->s = s;
+    b->from = (uintptr_t)data;
+    b->to = (uintptr_t)data + len;
+    b->n = 0;
+}
+
+static void batch_flush(batch *b)
+{
+    child *c = b->s->owner;
+    if (b->n > 0 && c->arg)
+        c->cbs->output(c->arg, b->s->which, b->lines, b->n);
+    b->n = 0;
+}
+
+/* A line the splitter completed in its own buffer goes at once: that
+ * buffer is reused for the next partial line. */
+static void batch_line(void *arg, const char *line, size_t len)
+{
+    batch *b = arg;
+    b->lines[b->n++] = (pm_line){line, len};
+    if (b->n == BATCH_LINES || (uintptr_t)line < b->from || (uintptr_t)line >= b->to)
+        batch_flush(b);
 }
 
 static void handle_closed(uv_handle_t *h)
@@ -189,14 +220,22 @@ static void stream_close(child_stream *s)
     if (!s->open)
         return;
     s->open = false;
-    pm_lines_finish(&s->lines, emit_line, s);
+    batch b;
+    batch_init(&b, s, NULL, 0);
+    pm_lines_finish(&s->lines, batch_line, &b);
     uv_close((uv_handle_t *)&s->pipe, handle_closed);
 }
 
 static void stream_feed(child_stream *s, const char *data, size_t len)
 {
-    if (pm_lines_feed(&s->lines, data, len, emit_line, s) < 0)
-        pm_lines_finish(&s->lines, emit_line, s); /* out of memory: flush what we have */
+    batch b;
+    batch_init(&b, s, data, len);
+    if (pm_lines_feed(&s->lines, data, len, batch_line, &b) < 0) {
+        batch_flush(&b);
+        batch_init(&b, s, NULL, 0);
+        pm_lines_finish(&s->lines, batch_line, &b); /* out of memory: flush what we have */
+    }
+    batch_flush(&b);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

@@ -318,6 +318,64 @@ static void test_text_big_and_many(void **state)
     free(big);
 }
 
+/* The lines of one read: each its own record, in order, with one time,
+ * also across a flush of the full buffer and for a name too long for the
+ * prefix's own small buffer. */
+static void test_lines_event(void **state)
+{
+    fixture *fx = *state;
+    enum { MANY = 3000, LEN = 100 };
+    static char text[MANY][LEN];
+    static pm_line lines[MANY];
+    for (size_t i = 0; i < MANY; i++) {
+        snprintf(text[i], LEN, "line %zu", i);
+        memset(text[i] + strlen(text[i]), 'x', LEN - strlen(text[i]));
+        lines[i] = (pm_line){text[i], LEN};
+    }
+    char name[400];
+    memset(name, 'n', sizeof name - 1);
+    name[sizeof name - 1] = '\0';
+    pm_log_format fmts[] = {PM_LOG_TEXT, PM_LOG_JSON};
+    for (size_t f = 0; f < 2; f++) {
+        assert_true(truncate(fx->path, 0) == 0 || f == 0);
+        pm_logstream *log = open_log(fx, fmts[f]);
+        pm_event ev = {.type = PM_EVENT_LINES, .name = "web", .stream = PM_STDERR,
+                       .lines = lines, .nlines = MANY};
+        pm_logstream_event(log, &ev);
+        ev.name = name;
+        ev.nlines = 2;
+        pm_logstream_event(log, &ev);
+        pm_logstream_close(log);
+
+        read_log(fx);
+        assert_int_equal(count_lines(fx), MANY + 2);
+        size_t len0;
+        const char *first = nth_line(fx, 0, &len0);
+        for (size_t i = 0; i < MANY + 2; i++) {
+            size_t len;
+            const char *line = nth_line(fx, i, &len);
+            const char *who = i < MANY ? "web" : name;
+            const pm_line *want = &lines[i < MANY ? i : i - MANY];
+            if (fmts[f] == PM_LOG_TEXT) {
+                char *rest = malloc(strlen(who) + 3 + LEN + 1);
+                assert_non_null(rest);
+                int n = sprintf(rest, "[%s] %.*s", who, LEN, want->data);
+                assert_text_line_n(fx, i, rest, (size_t)n);
+                free(rest);
+                if (i < MANY) /* one time for the lines of one read */
+                    assert_memory_equal(line, first, TIME_LEN);
+            } else {
+                json_t *o = assert_json_line(fx, i, NULL);
+                assert_string_equal(json_string_value(json_object_get(o, "name")), who);
+                assert_string_equal(json_string_value(json_object_get(o, "stream")), "stderr");
+                const char *got = json_string_value(json_object_get(o, "line"));
+                assert_true(got && strlen(got) == LEN && memcmp(got, want->data, LEN) == 0);
+                json_decref(o);
+            }
+        }
+    }
+}
+
 /* ---- JSON ---- */
 
 static void test_json_output(void **state)
@@ -691,6 +749,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_spawn_failure_tells_what_next, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_exits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_big_and_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lines_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_big_line, setup, teardown),

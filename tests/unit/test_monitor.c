@@ -20,6 +20,9 @@ typedef struct recorded {
     double restart_in;
     bool removed;
     pid_t pid;
+    pm_stream stream; /* OUTPUT, LINES */
+    size_t len;       /* OUTPUT */
+    size_t nlines;    /* LINES */
 } recorded;
 
 typedef struct fixture {
@@ -35,7 +38,8 @@ static void record(void *arg, const pm_event *ev)
 {
     fixture *fx = arg;
     recorded *r = &fx->events[fx->nevents++ % 512];
-    *r = (recorded){ev->type, "", ev->state, ev->restart_in, ev->removed, ev->pid};
+    *r = (recorded){ev->type, "", ev->state, ev->restart_in, ev->removed, ev->pid,
+                    ev->stream, ev->len, ev->nlines};
     snprintf(r->name, sizeof r->name, "%s", ev->name);
 }
 
@@ -760,6 +764,34 @@ static void test_signal_reaches_running_process_only(void **state)
     assert_int_equal(fx->rt.kills[0].pid, pid_of(fx, "a"));
 }
 
+/* ---- output ---- */
+
+static void test_output_lines_one_by_one_or_together(void **state)
+{
+    fixture *fx = *state;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    fake_child *c = fake_last_child(&fx->rt);
+    const pm_line lines[] = {{"one", 3}, {"", 0}, {"three", 5}};
+    size_t before = fx->nevents;
+    c->cbs->output(c->arg, PM_STDERR, lines, 3);
+    assert_int_equal(fx->nevents - before, 3); /* by default, an event a line */
+    for (size_t i = 0; i < 3; i++) {
+        const recorded *r = &fx->events[before + i];
+        assert_int_equal(r->type, PM_EVENT_OUTPUT);
+        assert_int_equal(r->stream, PM_STDERR);
+        assert_int_equal(r->len, lines[i].len);
+        assert_string_equal(r->name, "a");
+    }
+    pm_monitor_batch_lines(fx->mon, true);
+    before = fx->nevents;
+    c->cbs->output(c->arg, PM_STDOUT, lines, 3);
+    assert_int_equal(fx->nevents - before, 1);
+    assert_int_equal(fx->events[before].type, PM_EVENT_LINES);
+    assert_int_equal(fx->events[before].stream, PM_STDOUT);
+    assert_int_equal(fx->events[before].nlines, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -796,6 +828,7 @@ int main(void)
         T(test_autorestart_policies),
         T(test_start_retries_give_up_into_fatal),
         T(test_a_stop_ends_a_hold_on_output),
+        T(test_output_lines_one_by_one_or_together),
         T(test_signal_reaches_running_process_only),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
