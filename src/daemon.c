@@ -20,6 +20,7 @@
 #define TAIL_MIN_LINES 1000
 #define TAIL_MAX_BYTES (1024 * 1024)
 #define EXIT_DRAIN_SECONDS 5.0 /* at exit, output targets that are behind get this long */
+#define STATE_DELAY_MS 10     /* the state file waits this long after a start or an exit */
 
 /* ---- events: the log stream, the tail rings, followers ---- */
 
@@ -341,7 +342,8 @@ static void collect_running(void *arg, const pm_status *st)
     l->entries[l->n++] = (pm_state_entry){st->pid, start, (char *)st->name};
 }
 
-/* Once per loop iteration at most, and only after a start or an exit. */
+/* After a start or an exit, once STATE_DELAY_MS has passed: a restart does
+ * not wait for the file system, and a burst of starts writes it once. */
 static void write_state(pm_daemon *d)
 {
     d->state_dirty = false;
@@ -370,11 +372,16 @@ static void output_retry(uv_timer_t *h)
     (void)h; /* before_poll does the work in this iteration */
 }
 
+static void state_due(uv_timer_t *h)
+{
+    write_state(h->data);
+}
+
 static void before_poll(uv_prepare_t *h)
 {
     pm_daemon *d = h->data;
-    if (d->state_dirty && d->settings->state_path)
-        write_state(d);
+    if (d->state_dirty && d->settings->state_path && !uv_is_active((uv_handle_t *)&d->state_timer))
+        uv_timer_start(&d->state_timer, state_due, STATE_DELAY_MS, 0);
     pm_logstream_flush(d->log); /* first: on standard output it goes through a target */
     if (d->outputs) {
         pm_outputs_flush(d->outputs, loop_now(d));
@@ -421,6 +428,8 @@ static int daemon_setup(pm_daemon *d)
     }
     uv_prepare_init(&d->loop, &d->flusher);
     uv_timer_init(&d->loop, &d->output_retry);
+    uv_timer_init(&d->loop, &d->state_timer);
+    d->state_timer.data = d;
     d->flusher.data = d;
     uv_prepare_start(&d->flusher, before_poll);
     if (s->socket_path &&

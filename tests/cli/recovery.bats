@@ -39,9 +39,11 @@ EOF2
     expect_log "[calm] ready"
     expect_log "[stubborn] ready"
     expect_log "[parent] ready"
-    grep -q "^procmon-state 1$" "$SOCK.state"
     old_calm=$(pid_of calm)
     old_stubborn=$(pid_of stubborn)
+    for pid in "$old_calm" "$old_stubborn" "$(pid_of parent)"; do
+        wait_for "$DEADLINE" grep -q "^$pid [0-9]* " "$SOCK.state"
+    done
     old_grandchild=$(cat "$TMP/grandchild")
     kill -KILL "$PM_PID"
     wait "$PM_PID" || true
@@ -105,7 +107,7 @@ EOF2
     one_sleeper
     start_daemon
     expect_log "[calm] ready"
-    [ -f "$SOCK.state" ]
+    wait_for "$DEADLINE" grep -q "^$(pid_of calm) [0-9]* calm$" "$SOCK.state"
     ctl shutdown
     wait "$PM_PID"
     PM_PID=
