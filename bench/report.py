@@ -37,6 +37,8 @@ METRICS = [
     ("status", "control", "1000", "status of 1000 programs, round trip", "ms", "lower"),
 ]
 BASELINES = {
+    "memory": [("spawn", "spawn loop⁵")],
+    "shutdown": [("kill", "kill loop⁵")],
     "restart": [("spawn", "spawn floor¹")],
     "log": [("file", "child > file²"), ("cat", "child \\| cat > file²")],
     "rotate": [("file", "child > file²")],
@@ -103,6 +105,11 @@ starting with a date: supervisord -n logs to its standard output too; procmon's
 log stream goes to its `log_file`) must be the program's bytes exactly; if not,
 the first row is how many of its lines are not found whole. A message that
 does not start right after a `\\n` sits inside one of the program's lines.
+⁵ The same sleeping children started by a bare `posix_spawn` loop in the
+suite's Python, no supervisor: from the first spawn to the last child's first
+instruction, the floor under any start-up (only the start-up rows); and
+stopped by a bare loop of SIGTERM, from the first signal until all are gone,
+the floor under any shutdown.
 """
 
 

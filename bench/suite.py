@@ -510,6 +510,49 @@ def spawn_floor(suite, count):
         suite.record("restart", "spawn", (start - t) / 1e6)
 
 
+def bare_sleepers(suite, n, starts=True, stop=False):
+    """n sleeping children started by a bare posix_spawn loop in this script,
+    no supervisor. starts: from the first spawn to the last child's first
+    instruction, the floor under any start-up of n children. stop: from the
+    first SIGTERM of a kill loop until all are gone, the floor under any
+    shutdown."""
+    events = os.path.join(suite.tmp, "spawn-loop-events")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    pids = []
+    try:
+        t = time.monotonic_ns()
+        for _ in range(n):
+            pids.append(os.posix_spawn(suite.child, [suite.child, "--events", events, "sleep"],
+                                       os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)]))
+        deadline = time.monotonic() + START_LIMIT
+        while True:
+            with open(events) as f:
+                started = [int(line.split()[2]) for line in f if line.startswith("start ")]
+            if len(started) == n:
+                break
+            if time.monotonic() > deadline:
+                raise Failed(f"spawn loop: {len(started)} of {n} children started")
+            time.sleep(0.005)
+        if starts:
+            suite.record(f"start{n}", "spawn", (max(started) - t) / 1e9)
+        if stop:
+            fds = procs.watch(pids)
+            t = time.monotonic()
+            for pid in pids:
+                os.kill(pid, signal.SIGTERM)
+            if procs.wait_pidfds(fds, t + START_LIMIT):
+                raise Failed("kill loop: children still alive")
+            suite.record("shutdown", "kill", (time.monotonic() - t) * 1000)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        for pid in pids:
+            os.waitpid(pid, 0)
+        os.close(devnull)
+        if os.path.exists(events):
+            os.unlink(events)
+
+
 class Suite:
     def __init__(self, a):
         self.procmon, self.child, self.repeat = a.procmon, a.child, a.repeat
@@ -613,6 +656,10 @@ def main():
             shutil.copy2(a.child, suite.child)
             if "restart" in want:
                 spawn_floor(suite, RESTART_CYCLES)
+            for _ in range(a.repeat if "memory" in want or "shutdown" in want else 0):
+                bare_sleepers(suite, 100, "memory" in want, "shutdown" in want)
+                if "memory" in want:
+                    bare_sleepers(suite, 1000)
             for rnd in range(a.repeat):
                 for label, metrics, work, *only in sessions(want, a.repeat):
                     for cls in classes:
