@@ -40,7 +40,6 @@ static double loop_now(pm_daemon *d)
 
 #define HOLD_ABOVE (PM_OUTPUT_MAX_PENDING / 2) /* bytes waiting: hold the writer */
 #define RESUME_BELOW (PM_OUTPUT_MAX_PENDING / 4)
-#define HELD_RETRY_MS 1 /* while a writer waits, the target is tried this often */
 
 static void hold_for(pm_daemon *d, const pm_event *ev, pm_target *t)
 {
@@ -55,6 +54,63 @@ static void hold_for(pm_daemon *d, const pm_event *ev, pm_target *t)
         pd->held_for = t;
         d->nheld++;
     }
+}
+
+/* A target whose reader has not taken everything wakes the loop as soon as
+ * it can take more (its descriptor polled for writability), so a held
+ * writer resumes without delay. */
+typedef struct target_watch {
+    pm_daemon *d;
+    pm_target *t;
+    uv_poll_t poll;
+    struct target_watch *next;
+} target_watch;
+
+static void target_writable(uv_poll_t *h, int status, int events)
+{
+    (void)status; /* an error too: the write will say what it is */
+    (void)events;
+    target_watch *w = h->data;
+    pm_target_ready(w->t, loop_now(w->d));
+}
+
+static void watch_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+/* Without a watch (out of memory, a descriptor epoll refuses) the target is
+ * still tried at every loop turn and by the retry timer. */
+static void watch_target(void *arg, pm_target *t, int fd, bool on)
+{
+    pm_daemon *d = arg;
+    if (!on) {
+        for (target_watch **p = &d->watches; *p; p = &(*p)->next) {
+            if ((*p)->t == t) {
+                target_watch *w = *p;
+                *p = w->next;
+                uv_close((uv_handle_t *)&w->poll, watch_closed);
+                return;
+            }
+        }
+        return;
+    }
+    target_watch *w = calloc(1, sizeof *w);
+    if (!w)
+        return;
+    if (uv_poll_init(&d->loop, &w->poll, fd) < 0) {
+        free(w);
+        return;
+    }
+    w->d = d;
+    w->t = t;
+    w->poll.data = w;
+    if (uv_poll_start(&w->poll, UV_WRITABLE, target_writable) < 0) {
+        uv_close((uv_handle_t *)&w->poll, watch_closed);
+        return;
+    }
+    w->next = d->watches;
+    d->watches = w;
 }
 
 static void release(pm_daemon *d, const pm_status *st)
@@ -88,11 +144,13 @@ static void route_output(pm_daemon *d, const pm_event *ev)
     if (o->kind == PM_OUT_NONE)
         return;
     pm_target *t = ev->stream == PM_STDERR ? pd->err_target : pd->out_target;
-    for (size_t i = 0; i < ev->nlines; i++) {
-        const pm_line *l = &ev->lines[i];
-        pd->dropped_bytes += t ? pm_target_write_line(t, l->data, l->len, loop_now(d)) : l->len + 1;
+    if (t) {
+        pd->dropped_bytes += pm_target_write_lines(t, ev->lines, ev->nlines, loop_now(d));
+        hold_for(d, ev, t);
+        return;
     }
-    hold_for(d, ev, t);
+    for (size_t i = 0; i < ev->nlines; i++)
+        pd->dropped_bytes += ev->lines[i].len + 1;
 }
 
 static void keep_output(pm_daemon *d, const pm_event *ev)
@@ -388,11 +446,10 @@ static void before_poll(uv_prepare_t *h)
         if (d->nheld)
             pm_monitor_foreach(d->mon, release_if_caught_up, d);
         /* A target that is behind or failing is tried again soon, even if
-         * nothing else wakes the loop; at once while a writer waits for it. */
+         * nothing else wakes the loop (one that is only behind also wakes
+         * it when it can take more: watch_target). */
         if (!pm_outputs_waiting(d->outputs))
             uv_timer_stop(&d->output_retry);
-        else if (d->nheld)
-            uv_timer_start(&d->output_retry, output_retry, HELD_RETRY_MS, 0);
         else if (!uv_is_active((uv_handle_t *)&d->output_retry))
             uv_timer_start(&d->output_retry, output_retry, (uint64_t)(PM_OUTPUT_RETRY * 1000), 0);
     }
@@ -527,6 +584,7 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         fprintf(stderr, "procmon: cannot set up the output targets: %s\n", strerror(-r));
         return 1;
     }
+    pm_outputs_set_watch(d.outputs, watch_target, &d);
     pm_output log_target;
     bool through_target = log_target_of(settings->log_file, &log_target);
     r = pm_logstream_open(through_target ? NULL : settings->log_file, settings->log_format, &d.log);

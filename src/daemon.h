@@ -58,6 +58,7 @@ typedef struct pm_daemon {
     pm_target *log_target;   /* descriptor 1, when the log stream goes there */
     uv_timer_t output_retry; /* brings the loop back while a target is behind */
     uv_timer_t state_timer;  /* the state file is written when it fires */
+    struct target_watch *watches; /* targets waiting to be writable */
     size_t nheld;            /* programs held back for a target */
     const pm_daemon_settings *settings;
     uv_signal_t signals[4];

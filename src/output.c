@@ -50,11 +50,14 @@ struct pm_target {
     bool pipe_grown;    /* a pipe that said EAGAIN was offered more room */
     bool full;          /* said EAGAIN at full_at: not tried again at that same time */
     double full_at;
+    bool watched;       /* the watch callback was told to wait for fd */
 };
 
 struct pm_outputs {
     pm_output_report_cb report;
     void *arg;
+    pm_output_watch_cb watch;
+    void *watch_arg;
     pm_target *targets;
     int *inherited; /* descriptors open at start-up */
     size_t ninherited;
@@ -204,8 +207,17 @@ static int open_fd(pm_target *t)
     return -err;
 }
 
+static void set_watch(pm_target *t, bool on)
+{
+    if (t->watched == on || !t->owner->watch)
+        return;
+    t->watched = on;
+    t->owner->watch(t->owner->watch_arg, t, t->fd, on);
+}
+
 static void close_target_fd(pm_target *t)
 {
+    set_watch(t, false);
     if (t->fd >= 0 && t->own_fd && close(t->fd) < 0 && errno != EINTR)
         report(t, "output to %s: closing: %s", target_name(t), strerror(errno));
     t->fd = -1;
@@ -314,6 +326,7 @@ void pm_target_flush(pm_target *t, double now)
             t->full = true;
             t->full_at = now;
             grow_pipe(t);
+            set_watch(t, true);
             break; /* full for now: the buffer holds the rest */
         }
         if (w <= 0) {
@@ -327,6 +340,8 @@ void pm_target_flush(pm_target *t, double now)
         t->full = false;
         wrote = true;
     }
+    if (t->off == t->len || failed)
+        set_watch(t, false);
     if (t->off == t->len) {
         t->off = t->len = 0;
         if (t->cap > KEEP_BUFFER) { /* a burst is over: give its memory back */
@@ -337,6 +352,12 @@ void pm_target_flush(pm_target *t, double now)
     }
     if (wrote && !failed)
         note_working(t);
+}
+
+void pm_target_ready(pm_target *t, double now)
+{
+    t->full = false;
+    pm_target_flush(t, now);
 }
 
 /* Room for n more bytes, writing or compacting first; false if it cannot be had. */
@@ -382,6 +403,36 @@ size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double n
     t->buf[t->len + len] = '\n';
     t->len += len + 1;
     return 0;
+}
+
+size_t pm_target_write_lines(pm_target *t, const pm_line *lines, size_t n, double now)
+{
+    size_t dropped = 0;
+    bool by_run = true;
+    for (size_t i = 0; i < n;) {
+        /* Lines that follow each other in memory, one '\n' apart (as the
+         * lines of one read do), go in one copy. */
+        size_t j = i + 1;
+        const char *end = lines[i].data + lines[i].len;
+        while (by_run && lines[i].data && j < n && lines[j].data == end + 1 && *end == '\n') {
+            end = lines[j].data + lines[j].len;
+            j++;
+        }
+        size_t len = (size_t)(end - lines[i].data);
+        if (j - i > 1 && make_room(t, len + 1, now)) {
+            if (t->off == t->len)
+                t->progress_at = now;
+            memcpy(t->buf + t->len, lines[i].data, len);
+            t->buf[t->len + len] = '\n';
+            t->len += len + 1;
+            i = j;
+            continue;
+        }
+        by_run = j - i == 1; /* a run that did not fit: the rest one by one, as many as fit */
+        dropped += pm_target_write_line(t, lines[i].data, lines[i].len, now);
+        i++;
+    }
+    return dropped;
 }
 
 size_t pm_target_write(pm_target *t, const char *data, size_t len, double now)
@@ -454,6 +505,12 @@ static void target_free(pm_target *t)
     free(t->path);
     free(t->buf);
     free(t);
+}
+
+void pm_outputs_set_watch(pm_outputs *o, pm_output_watch_cb cb, void *arg)
+{
+    o->watch = cb;
+    o->watch_arg = arg;
 }
 
 void pm_outputs_free(pm_outputs *o)

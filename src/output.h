@@ -45,6 +45,12 @@ typedef struct pm_target pm_target;
  * left on device; 512 bytes dropped". */
 typedef void (*pm_output_report_cb)(void *arg, const pm_target *t, const char *message);
 
+/* Told when target t's descriptor fd said EAGAIN (on: wake the loop once
+ * fd is writable, and call pm_target_ready), and when that wait is over
+ * (off: it emptied, failed, or fd is about to be closed). */
+typedef void (*pm_output_watch_cb)(void *arg, pm_target *t, int fd, bool on);
+void pm_outputs_set_watch(pm_outputs *o, pm_output_watch_cb cb, void *arg);
+
 /* Notes which descriptors procmon inherited: only those may be named by
  * /dev/fd/N (a later number may be one of procmon's own).  Call it before
  * opening anything.  0 or -ENOMEM. */
@@ -63,6 +69,9 @@ void pm_outputs_release(pm_outputs *o, pm_target *t);
 /* Queues line + '\n'.  Returns the bytes dropped: 0, or len + 1 when the
  * target cannot take them. */
 size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double now);
+/* Queues each line + '\n', in order; the bytes dropped (lines that did not
+ * fit, each whole). */
+size_t pm_target_write_lines(pm_target *t, const pm_line *lines, size_t n, double now);
 /* Queues bytes that already are whole lines (the log stream's).  Returns
  * the bytes dropped: 0 or len. */
 size_t pm_target_write(pm_target *t, const char *data, size_t len, double now);
@@ -76,6 +85,8 @@ size_t pm_target_pending(const pm_target *t);
 bool pm_target_stalled(const pm_target *t, double now);
 /* Writes what it can of one target now. */
 void pm_target_flush(pm_target *t, double now);
+/* Its watched descriptor is writable: writes what it can now. */
+void pm_target_ready(pm_target *t, double now);
 
 /* Writes what it can of every target. */
 void pm_outputs_flush(pm_outputs *o, double now);

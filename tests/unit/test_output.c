@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,109 @@ static void test_socket_never_blocks(void **state)
     close(s[1]);
 }
 
+/* The lines of one read, one '\n' apart in memory, go in runs; a "\r\n"
+ * gap, the pieces of a cut line and a line from elsewhere break a run,
+ * and every line still ends with exactly one '\n'. */
+static void test_write_lines_in_runs(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = f->path, .fd = -1};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    assert_non_null(t);
+    static const char read[] = "one\ntwo\r\nthree\nfour\nabcdefgh\nlast\n";
+    const char *other = "elsewhere";
+    const pm_line lines[] = {
+        {read, 3},      {read + 4, 3},  {read + 9, 5}, {read + 15, 4}, /* one two three four */
+        {read + 20, 4}, {read + 24, 4},                                /* abcd efgh: a cut line */
+        {other, 9},     {read + 29, 4},                                /* elsewhere last */
+    };
+    assert_int_equal(pm_target_write_lines(t, lines, 8, 0), 0);
+    pm_outputs_flush(o, 0);
+    assert_file(f->path, "one\ntwo\nthree\nfour\nabcd\nefgh\nelsewhere\nlast\n");
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+/* A target that takes nothing keeps whole lines up to its limit and drops
+ * the rest line by line, also when they come in runs. */
+static void test_write_lines_drops_whole_lines(void **state)
+{
+    fixture *f = *state;
+    pm_outputs *o = outputs(f);
+    pm_output cfg = {.kind = PM_OUT_FILE, .path = "/dev/full", .fd = -1};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    enum { LINE = 100, PER_READ = 600 };
+    static char read[PER_READ * LINE];
+    pm_line lines[PER_READ];
+    for (size_t i = 0; i < PER_READ; i++) {
+        memset(read + i * LINE, 'a' + i % 26, LINE - 1);
+        read[i * LINE + LINE - 1] = '\n';
+        lines[i] = (pm_line){read + i * LINE, LINE - 1};
+    }
+    size_t dropped = 0, reads = 30; /* 1.8 MB: more than the target keeps */
+    for (size_t r = 0; r < reads; r++)
+        dropped += pm_target_write_lines(t, lines, PER_READ, r * 0.01);
+    size_t total = reads * PER_READ * LINE;
+    assert_true(dropped > 0 && dropped % LINE == 0);
+    assert_true(total - dropped <= PM_OUTPUT_MAX_PENDING);
+    assert_true(total - dropped > PM_OUTPUT_MAX_PENDING - LINE);
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+}
+
+typedef struct watch_log {
+    int fd;
+    int ons, offs;
+} watch_log;
+
+static void on_watch(void *arg, pm_target *t, int fd, bool on)
+{
+    (void)t;
+    watch_log *w = arg;
+    w->fd = fd;
+    *(on ? &w->ons : &w->offs) += 1;
+}
+
+/* A pipe that fills is watched until it has taken everything. */
+static void test_watch_while_full(void **state)
+{
+    fixture *f = *state;
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pm_outputs *o = outputs(f);
+    watch_log w = {.fd = -1};
+    pm_outputs_set_watch(o, on_watch, &w);
+    pm_output cfg = {.kind = PM_OUT_FD, .fd = p[1]};
+    pm_target *t = pm_outputs_acquire(o, &cfg, 0);
+    char line[4096];
+    memset(line, 'z', sizeof line);
+    for (int i = 0; i < 200 && w.ons == 0; i++) { /* until the pipe says EAGAIN */
+        assert_int_equal(pm_target_write_line(t, line, sizeof line, 0), 0);
+        pm_outputs_flush(o, 0);
+    }
+    assert_int_equal(w.ons, 1);
+    assert_int_equal(w.offs, 0);
+    assert_true(w.fd >= 0);
+    struct pollfd pfd = {.fd = w.fd, .events = POLLOUT};
+    fcntl(p[0], F_SETFL, fl(p[0]) | O_NONBLOCK);
+    char sink[65536];
+    for (int round = 0; round < 1000 && w.offs == 0; round++) {
+        while (read(p[0], sink, sizeof sink) > 0)
+            ;
+        if (poll(&pfd, 1, 0) == 1) /* what the loop would wait for */
+            pm_target_ready(t, 0); /* the same time as the EAGAIN: tried anyway */
+    }
+    assert_int_equal(w.ons, 1);
+    assert_int_equal(w.offs, 1);
+    assert_int_equal(pm_target_pending(t), 0);
+    pm_outputs_release(o, t);
+    pm_outputs_free(o);
+    assert_int_equal(w.offs, 1); /* not told again at the close */
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_fd_not_inherited_is_refused(void **state)
 {
     fixture *f = *state;
@@ -430,6 +534,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failing_target_drops_and_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipe_never_blocks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_socket_never_blocks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_lines_in_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_lines_drops_whole_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_while_full, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fd_not_inherited_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_lines, setup, teardown),
         cmocka_unit_test(test_auto_names),
