@@ -84,6 +84,11 @@ children's own records on the monotonic clock. Each cell: median (min–max)
 over the runs; the restart and status figures over every cycle or call of
 every run. A ratio is procmon's median divided by the other system's.
 
+For log, the writer's last line is END-OF-OUTPUT: the end is when that line
+is near the end of a log file that grew (looked for every 2 ms), and all the
+lines are counted only afterwards, so that no reader takes CPU from the
+system measured while it works.
+
 For rotate and stdout (procmon and supervisord only: the others have no
 such keys) the program is `sh -c 'child write N 100 && echo END-OF-OUTPUT &&
 exec child sleep >/dev/null'`, and "all written" is when END-OF-OUTPUT ends
