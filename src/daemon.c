@@ -160,8 +160,7 @@ static void keep_output(pm_daemon *d, const pm_event *ev)
         return;
     if (!pd->ring && !(pd->ring = pm_ring_new(TAIL_MIN_LINES, TAIL_MAX_BYTES)))
         return;
-    for (size_t i = 0; i < ev->nlines; i++) /* ENOMEM: tail misses the line */
-        (void)pm_ring_push(pd->ring, ev->stream, ev->lines[i].data, ev->lines[i].len);
+    (void)pm_ring_push_lines(pd->ring, ev->stream, ev->lines, ev->nlines); /* ENOMEM: tail misses some */
     if (!d->ctl || !pm_control_has_followers(d->ctl))
         return;
     for (size_t i = 0; i < ev->nlines; i++) {

@@ -116,6 +116,16 @@ static ssize_t feed_buffered(pm_lines *lines, const char *data, size_t len, pm_l
 int pm_lines_feed(pm_lines *lines, const char *data, size_t len, pm_line_cb cb, void *arg)
 {
     while (len > 0) {
+        if (lines->len == 0 && !lines->cut) { /* the common case, without a call a line */
+            const char *nl = memchr(data, '\n', len);
+            size_t n = nl ? (size_t)(nl - data) : 0;
+            if (nl && n <= lines->max) {
+                cb(arg, data, n > 0 && data[n - 1] == '\r' ? n - 1 : n);
+                data += n + 1;
+                len -= n + 1;
+                continue;
+            }
+        }
         ssize_t used = lines->len == 0 ? feed_direct(lines, data, len, cb, arg)
                                     : feed_buffered(lines, data, len, cb, arg);
         if (used < 0)

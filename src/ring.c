@@ -231,6 +231,23 @@ static void trim(pm_ring *r)
         release(r, unlink_first(r));
 }
 
+/* Appends a record to the newest chunk, which has room for it. */
+__attribute__((always_inline)) static inline void append(pm_ring *r, chunk *c, int stream, const char *line, size_t len)
+{
+    unsigned char *p = c->data + c->used;
+    uint32_t n32 = (uint32_t)len;
+    memcpy(p, &n32, sizeof n32);
+    p[4] = (unsigned char)stream;
+    if (len)
+        memcpy(p + HDR, line, len);
+    c->newest = c->used;
+    c->used += HDR + len;
+    c->nlines++;
+    r->count++;
+    r->live += HDR + len;
+    trim(r);
+}
+
 int pm_ring_push(pm_ring *r, int stream, const char *line, size_t len)
 {
     if (len > r->line_max)
@@ -249,19 +266,22 @@ int pm_ring_push(pm_ring *r, int stream, const char *line, size_t len)
             r->first = n;
         r->last = c = n;
     }
-    unsigned char *p = c->data + c->used;
-    uint32_t n32 = (uint32_t)len;
-    memcpy(p, &n32, sizeof n32);
-    p[4] = (unsigned char)stream;
-    if (len)
-        memcpy(p + HDR, line, len);
-    c->newest = c->used;
-    c->used += rec;
-    c->nlines++;
-    r->count++;
-    r->live += rec;
-    trim(r);
+    append(r, c, stream, line, len);
     return 0;
+}
+
+int pm_ring_push_lines(pm_ring *r, int stream, const pm_line *lines, size_t n)
+{
+    int err = 0;
+    for (size_t i = 0; i < n; i++) {
+        chunk *c = r->last;
+        size_t len = lines[i].len;
+        if (c && len <= r->line_max && c->cap - c->used >= HDR + len) /* the common case */
+            append(r, c, stream, lines[i].data, len);
+        else if (pm_ring_push(r, stream, lines[i].data, len) < 0)
+            err = -ENOMEM;
+    }
+    return err;
 }
 
 void pm_ring_last(const pm_ring *r, size_t n, pm_ring_line_cb cb, void *arg)

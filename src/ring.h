@@ -28,6 +28,8 @@
 
 #include <stddef.h>
 
+#include "procmon.h"
+
 typedef struct pm_ring pm_ring; /* opaque */
 
 /* `line` is not NUL-terminated; it is only valid during the call. */
@@ -44,6 +46,8 @@ void pm_ring_free(pm_ring *r);
  * that.  Returns 0, or -ENOMEM: then the line is dropped and nothing else
  * changes. */
 int pm_ring_push(pm_ring *r, int stream, const char *line, size_t len);
+/* The same for each line, in order; -ENOMEM if any was dropped. */
+int pm_ring_push_lines(pm_ring *r, int stream, const pm_line *lines, size_t n);
 /* The number of lines held. */
 size_t pm_ring_count(const pm_ring *r);
 /* Calls cb for the last n lines held (or all if fewer), oldest first. */

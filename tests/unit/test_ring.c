@@ -92,7 +92,8 @@ static uint64_t cost_of(const model *m, size_t from, size_t to)
     return m->cost[to] - m->cost[from];
 }
 
-static void model_push(model *m, size_t len, int stream)
+/* The model's side of a push of line m->n; the ring's is the caller's. */
+static void model_note(model *m, size_t len, int stream)
 {
     if (m->n == m->cap) {
         m->cap = m->cap ? 2 * m->cap : 64;
@@ -102,7 +103,6 @@ static void model_push(model *m, size_t len, int stream)
         assert_true(m->len && m->stream && m->cost);
     }
     size_t i = m->n;
-    assert_int_equal(pm_ring_push(m->r, stream, gen(i, len), len), 0);
     size_t kept = len < m->max_bytes ? len : m->max_bytes;
     m->len[i] = kept;
     m->stream[i] = (unsigned char)stream;
@@ -110,6 +110,31 @@ static void model_push(model *m, size_t len, int stream)
     m->n++;
     while (m->win < m->n - 1 && cost_of(m, m->win, m->n) > m->max_bytes)
         m->win++;
+}
+
+static void model_push(model *m, size_t len, int stream)
+{
+    assert_int_equal(pm_ring_push(m->r, stream, gen(m->n, len), len), 0);
+    model_note(m, len, stream);
+}
+
+/* Lines m->n.. with the given lengths, one stream, in one pm_ring_push_lines. */
+static void model_push_lines(model *m, const size_t *lens, size_t k, int stream)
+{
+    pm_line *lines = calloc(k, sizeof *lines);
+    assert_non_null(lines);
+    for (size_t j = 0; j < k; j++) {
+        char *copy = malloc(lens[j] + 1);
+        assert_non_null(copy);
+        memcpy(copy, gen(m->n + j, lens[j]), lens[j]);
+        lines[j] = (pm_line){copy, lens[j]};
+    }
+    assert_int_equal(pm_ring_push_lines(m->r, stream, lines, k), 0);
+    for (size_t j = 0; j < k; j++) {
+        model_note(m, lens[j], stream);
+        free((char *)lines[j].data);
+    }
+    free(lines);
 }
 
 /* Collects pm_ring_last() output and checks each line against the model:
@@ -305,6 +330,26 @@ static void do_run(const run *c)
     model_free(m);
 }
 
+/* The same lines pushed a read at a time: the promises hold after each. */
+static void do_run_in_reads(const run *c)
+{
+    model *m = model_new(c->min_lines, c->max_bytes);
+    size_t lens[700];
+    for (size_t i = 0; i < c->pushes;) {
+        size_t k = 1 + rng() % 700;
+        if (k > c->pushes - i)
+            k = c->pushes - i;
+        for (size_t j = 0; j < k; j++)
+            lens[j] = draw(c->shape, c->a, c->b, i + j);
+        model_push_lines(m, lens, k, 1 + (int)(rng() % 2));
+        i += k;
+        check_limits(m);
+        check_last(m, 3);
+    }
+    check_all(m);
+    model_free(m);
+}
+
 static void test_limits_far_exceeded(void **state)
 {
     (void)state;
@@ -321,8 +366,10 @@ static void test_limits_far_exceeded(void **state)
         {0, 0, UNIFORM, 0, 10, 1000},              /* lines cut to nothing */
     };
     rng_state = 88172645463325252u;
-    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++)
+    for (size_t i = 0; i < sizeof runs / sizeof *runs; i++) {
         do_run(&runs[i]);
+        do_run_in_reads(&runs[i]);
+    }
 }
 
 static void test_empty_lines(void **state)
@@ -467,6 +514,7 @@ static void test_random_against_model(void **state)
         c.a = rng() % 200;
         c.b = c.a + rng() % (c.max_bytes + 500);
         do_run(&c);
+        do_run_in_reads(&c);
     }
 }
 
