@@ -12,8 +12,9 @@ SCALE=$((DEADLINE / 30))
 RSS_SLACK_MB=${RSS_SLACK_MB:-4}
 
 # Under AddressSanitizer freed memory waits in a quarantine (256 MB by
-# default) before it is reused: keep it small so RSS means something.
-export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=4
+# default) before it is reused: keep it well below the slack, since a
+# quarantine that is still filling between two rounds grows RSS by its size.
+export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=1
 
 # The control command, given up on (exit 124) if the daemon does not answer
 # in twice the deadline, so that a daemon that stops serving fails the test
