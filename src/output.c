@@ -412,13 +412,15 @@ size_t pm_target_write_lines(pm_target *t, const pm_line *lines, size_t n, doubl
     for (size_t i = 0; i < n;) {
         /* Lines that follow each other in memory, one '\n' apart (as the
          * lines of one read do), go in one copy. */
-        size_t j = i + 1;
-        const char *end = lines[i].data + lines[i].len;
-        while (by_run && lines[i].data && j < n && lines[j].data == end + 1 && *end == '\n') {
-            end = lines[j].data + lines[j].len;
-            j++;
+        size_t j = i + 1, len = lines[i].len;
+        if (by_run && lines[i].data) {
+            const char *end = lines[i].data + len;
+            while (j < n && lines[j].data == end + 1 && *end == '\n') {
+                end = lines[j].data + lines[j].len;
+                j++;
+            }
+            len = (size_t)(end - lines[i].data);
         }
-        size_t len = (size_t)(end - lines[i].data);
         if (j - i > 1 && make_room(t, len + 1, now)) {
             if (t->off == t->len)
                 t->progress_at = now;
