@@ -576,8 +576,9 @@ static void text_output(pm_logstream *log, const pm_event *ev)
         return;
     if (ev->type == PM_EVENT_OUTPUT)
         text_output_line(log, prefix, pn, ev->data, ev->len);
-    for (size_t i = 0; ev->type == PM_EVENT_LINES && i < ev->nlines; i++)
-        text_output_line(log, prefix, pn, ev->lines[i].data, ev->lines[i].len);
+    else
+        for (size_t i = 0; i < ev->nlines; i++)
+            text_output_line(log, prefix, pn, ev->lines[i].data, ev->lines[i].len);
     if (prefix != small)
         free(prefix);
 }

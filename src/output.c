@@ -389,6 +389,17 @@ static bool make_room(pm_target *t, size_t n, double now)
     return true;
 }
 
+/* Queues bytes + '\n'; make_room has made room for them. */
+static void append_line(pm_target *t, const char *bytes, size_t len, double now)
+{
+    if (t->off == t->len)
+        t->progress_at = now; /* the wait for these bytes starts now */
+    if (len > 0)
+        memcpy(t->buf + t->len, bytes, len);
+    t->buf[t->len + len] = '\n';
+    t->len += len + 1;
+}
+
 size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double now)
 {
     if (!make_room(t, len + 1, now)) {
@@ -396,12 +407,7 @@ size_t pm_target_write_line(pm_target *t, const char *line, size_t len, double n
         note_trouble(t, now);
         return len + 1;
     }
-    if (t->off == t->len)
-        t->progress_at = now; /* the wait for these bytes starts now */
-    if (len > 0)
-        memcpy(t->buf + t->len, line, len);
-    t->buf[t->len + len] = '\n';
-    t->len += len + 1;
+    append_line(t, line, len, now);
     return 0;
 }
 
@@ -422,11 +428,7 @@ size_t pm_target_write_lines(pm_target *t, const pm_line *lines, size_t n, doubl
             len = (size_t)(end - lines[i].data);
         }
         if (j - i > 1 && make_room(t, len + 1, now)) {
-            if (t->off == t->len)
-                t->progress_at = now;
-            memcpy(t->buf + t->len, lines[i].data, len);
-            t->buf[t->len + len] = '\n';
-            t->len += len + 1;
+            append_line(t, lines[i].data, len, now); /* the run, its last '\n' added */
             i = j;
             continue;
         }
