@@ -18,8 +18,8 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -g $(OPT) $(SANFLAGS) -Iinclude -Isrc $(PKG_CFLAGS)
-LDFLAGS += $(SANFLAGS)
+           -g $(OPT) $(SANFLAGS) -pthread -Iinclude -Isrc $(PKG_CFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS  += $(PKG_LIBS)
 
 # The command-line program's own files; everything else in src/ is libprocmon.

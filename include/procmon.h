@@ -73,6 +73,7 @@ bool pm_spec_exitcode_expected(const pm_spec *spec, int code);
 
 typedef enum {
     PM_STATE_STOPPED,  /* held down, or never started */
+    PM_STATE_STARTING, /* being spawned: no pid yet */
     PM_STATE_RUNNING,
     PM_STATE_BACKOFF,  /* waiting to restart */
     PM_STATE_STOPPING, /* stop signal sent */
@@ -154,8 +155,12 @@ int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *s
  * (may be NULL) runs once it is gone. */
 int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
 /* Starts a stopped, exited or fatal process, or one waiting in back-off
- * (cancelling the wait and resetting the delay).  Running: nothing to do. */
+ * (cancelling the wait and resetting the delay).  Running or starting:
+ * nothing to do.  The spawn itself finishes later (see pm_runtime). */
 int pm_monitor_start(pm_monitor *mon, const char *name);
+/* The same; `done` (may be NULL) runs once the process runs (0), or its
+ * spawn failed (a negative errno, e.g. -ENOENT for a missing command). */
+int pm_monitor_start_notify(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
 /* Stop signal, SIGKILL after the kill time; the process then stays down
  * until started.  `done` runs once it has exited. */
 int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
@@ -206,7 +211,9 @@ void pm_monitor_foreach(const pm_monitor *mon, void (*cb)(void *arg, const pm_st
 
 /* ---- The real runtime, on a libuv loop ---- */
 
-/* Reaps children on SIGCHLD, reads their output; the loop stays the caller's. */
+/* Reaps children on SIGCHLD, reads their output; the loop stays the caller's.
+ * Children are spawned by a thread of its own, so that the loop goes on
+ * while they are created: a spawn's result comes on a later turn. */
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out);
 /* Closes its handles; run the loop once more to let them finish closing. */
 void pm_runtime_free(pm_runtime *rt);

@@ -627,15 +627,10 @@ static void text_stop(pm_logstream *log, const pm_event *ev)
               ev->leftover ? "what is left of process group" : "pid", (int)ev->pid, sig, ev->kill_time);
 }
 
-/* An exec failure is followed by the child's exit, which tells what comes
- * next; a spawn that failed in procmon has no exit, so it tells itself. */
+/* A spawn that failed has no exit: it tells what comes next itself. */
 static void text_spawn_error(pm_logstream *log, const pm_event *ev)
 {
     const char *message = ev->message ? ev->message : "cannot start";
-    if (ev->state == PM_STATE_RUNNING) {
-        text_line(log, "%s: %s", ev->name, message);
-        return;
-    }
     char tail[64];
     exit_tail(ev, tail, sizeof tail);
     text_line(log, "%s: %s; %s", ev->name, message, tail);
@@ -708,8 +703,6 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
         return err | json_exit_fields(obj, ev);
     case PM_EVENT_SPAWN_ERROR:
         err |= json_object_set_new(obj, "message", json_text(ev->message));
-        if (ev->state == PM_STATE_RUNNING) /* an exec failure: its exit follows */
-            return err;
         err |= json_object_set_new(obj, "restart_in",
                                    ev->restart_in < 0 ? json_null() : json_seconds(ev->restart_in));
         return err | json_object_set_new(obj, "state", json_string(pm_state_name(ev->state)));

@@ -29,7 +29,8 @@ typedef struct pm_proc {
     pm_spec spec;
     pm_state state;
     pid_t pid;
-    double started;      /* runtime clock at the last spawn */
+    bool spawning;       /* asked of the runtime, its result not yet in */
+    double started;      /* runtime clock at the last spawn (request, then exec) */
     double delay;        /* the next back-off delay */
     int instant_deaths;  /* in a row */
     unsigned starts;
@@ -65,6 +66,8 @@ struct pm_monitor {
 };
 
 static int proc_spawn(pm_proc *p);
+static void proc_ended(pm_proc *p, pm_event *ev);
+static void send_stop(pm_proc *p);
 static void service_stop_progress(pm_monitor *mon);
 static bool is_up(const pm_proc *p);
 
@@ -74,6 +77,7 @@ const char *pm_state_name(pm_state state)
 {
     switch (state) {
     case PM_STATE_STOPPED: return "stopped";
+    case PM_STATE_STARTING: return "starting";
     case PM_STATE_RUNNING: return "running";
     case PM_STATE_BACKOFF: return "backoff";
     case PM_STATE_STOPPING: return "stopping";
@@ -338,9 +342,17 @@ static bool leftovers_stopping(const pm_proc *p)
 
 /* ---- the lifecycle ---- */
 
+/* A process exists, or is being spawned. */
 static bool is_up(const pm_proc *p)
 {
-    return p->state == PM_STATE_RUNNING || p->state == PM_STATE_STOPPING;
+    return p->state == PM_STATE_STARTING || p->state == PM_STATE_RUNNING ||
+           p->state == PM_STATE_STOPPING;
+}
+
+/* Up and not yet asked to stop. */
+static bool is_live(const pm_proc *p)
+{
+    return p->state == PM_STATE_STARTING || p->state == PM_STATE_RUNNING;
 }
 
 static void restart_timer_fired(void *arg)
@@ -431,14 +443,6 @@ static void child_output(void *arg, pm_stream stream, const pm_line *lines, size
     }
 }
 
-static void child_exec_failed(void *arg, const char *message)
-{
-    pm_proc *p = arg;
-    pm_event ev = event_of(PM_EVENT_SPAWN_ERROR, p->pid);
-    ev.message = message;
-    emit(p, &ev);
-}
-
 static void child_exited(void *arg, int wait_status)
 {
     pm_proc *p = arg;
@@ -462,11 +466,19 @@ static void child_exited(void *arg, int wait_status)
     p->pid = 0;
     if (stopped || p->removed || !mon->running)
         leftovers_stop(p, p->kill_at > now(mon) ? p->kill_at - now(mon) : kill_time_of(p));
+    proc_ended(p, &ev);
+}
 
+/* What follows the end of a run, or of a spawn that failed (ev is its exit
+ * or spawn error event, emitted here with the decision in it).  p may be
+ * freed. */
+static void proc_ended(pm_proc *p, pm_event *ev)
+{
+    pm_monitor *mon = p->mon;
     if (p->removed) {
         p->state = PM_STATE_STOPPED;
-        ev.removed = true;
-        emit(p, &ev);
+        ev->removed = true;
+        emit(p, ev);
         if (!leftovers_stopping(p)) { /* else it goes with the last of them */
             dying_take(mon, p);
             proc_free(p);
@@ -480,44 +492,69 @@ static void child_exited(void *arg, int wait_status)
         p->delay = min_delay_of(p);
         p->instant_deaths = 0;
         waiters_finish(&p->down_waiters, 0); /* a stop that was overtaken: it did exit */
-        schedule_restart(p, 0, &ev);
+        schedule_restart(p, 0, ev);
         return;
     }
     p->restart_after_exit = false;
     if (p->state == PM_STATE_STOPPING || !mon->running) {
         p->state = PM_STATE_STOPPED;
-        emit(p, &ev);
+        emit(p, ev);
         waiters_finish(&p->down_waiters, 0);
         service_stop_progress(mon);
         return;
     }
-    decide_after_death(p, ev.runtime, &ev);
+    decide_after_death(p, ev->runtime, ev);
 }
 
-static const pm_child_cbs child_cbs = {child_output, child_exec_failed, child_exited};
+static void child_started(void *arg, pid_t pid)
+{
+    pm_proc *p = arg;
+    p->spawning = false;
+    p->pid = pid;
+    p->started = now(p->mon);
+    p->starts++;
+    bool stop_asked = p->state == PM_STATE_STOPPING; /* while it was being spawned */
+    if (!stop_asked)
+        p->state = PM_STATE_RUNNING;
+    pm_event ev = event_of(PM_EVENT_START, pid);
+    emit(p, &ev);
+    if (stop_asked)
+        send_stop(p);
+    else
+        waiters_finish(&p->up_waiters, 0);
+}
 
+/* Counts as an instant death: backs off like one. */
+static void child_spawn_failed(void *arg, int err, const char *message)
+{
+    pm_proc *p = arg;
+    pm_monitor *mon = p->mon;
+    p->spawning = false;
+    if (!p->restart_after_exit)
+        waiters_finish(&p->up_waiters, -err);
+    if (p->state == PM_STATE_STOPPING || p->removed || !mon->running)
+        leftovers_stop(p, kill_time_of(p)); /* as its exit would have */
+    pm_event ev = event_of(PM_EVENT_SPAWN_ERROR, 0);
+    ev.message = message;
+    proc_ended(p, &ev);
+}
+
+static const pm_child_cbs child_cbs = {child_started, child_spawn_failed, child_output, child_exited};
+
+/* The result comes through child_started or child_spawn_failed, maybe
+ * before this returns.  A negative errno when the runtime refused at once
+ * (that failure has been handled as a spawn error). */
 static int proc_spawn(pm_proc *p)
 {
     pm_monitor *mon = p->mon;
     char errmsg[256] = "";
-    pid_t pid = 0;
     p->started = now(mon);
-    int r = mon->rt->ops->spawn(mon->rt, &p->spec, &child_cbs, p, &pid, errmsg, sizeof errmsg);
-    if (r < 0) {
-        /* Counts as an instant death: back off like one. */
-        pm_event ev = event_of(PM_EVENT_SPAWN_ERROR, 0);
-        ev.message = errmsg;
-        decide_after_death(p, 0, &ev);
-        waiters_finish(&p->up_waiters, r);
-        return r;
-    }
-    p->pid = pid;
-    p->state = PM_STATE_RUNNING;
-    p->starts++;
-    pm_event ev = event_of(PM_EVENT_START, pid);
-    emit(p, &ev);
-    waiters_finish(&p->up_waiters, 0);
-    return 0;
+    p->state = PM_STATE_STARTING;
+    p->spawning = true;
+    int r = mon->rt->ops->spawn(mon->rt, &p->spec, &child_cbs, p, errmsg, sizeof errmsg);
+    if (r < 0)
+        child_spawn_failed(p, -r, errmsg);
+    return r;
 }
 
 static void kill_timer_fired(void *arg)
@@ -531,11 +568,14 @@ static void kill_timer_fired(void *arg)
     mon->rt->ops->kill(mon->rt, p->pid, SIGKILL, p->spec.signal_group);
 }
 
-/* Stop signal now, SIGKILL after the kill time unless it exits first. */
+/* Stop signal now, SIGKILL after the kill time unless it exits first.
+ * A process being spawned gets them once it has started. */
 static void send_stop(pm_proc *p)
 {
     pm_monitor *mon = p->mon;
     p->state = PM_STATE_STOPPING;
+    if (p->spawning)
+        return;
     pm_event ev = event_of(PM_EVENT_STOP, p->pid);
     ev.signal = p->spec.stop_signal;
     ev.kill_time = kill_time_of(p);
@@ -680,23 +720,36 @@ int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *
     mon->dying = p;
     if (waiter_add(&p->down_waiters, done, arg) < 0)
         done(arg, -ENOMEM);
-    if (p->state == PM_STATE_RUNNING)
+    if (is_live(p))
         send_stop(p);
     return 0;
 }
 
 int pm_monitor_start(pm_monitor *mon, const char *name)
 {
+    return pm_monitor_start_notify(mon, name, NULL, NULL);
+}
+
+int pm_monitor_start_notify(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
+{
     pm_proc *p = table_find(mon, name);
     if (!p)
         return -ENOENT;
-    if (p->state == PM_STATE_RUNNING)
+    if (p->state == PM_STATE_RUNNING) {
+        if (done)
+            done(arg, 0);
+        return 0;
+    }
+    if (waiter_add(&p->up_waiters, done, arg) < 0)
+        return -ENOMEM;
+    if (p->state == PM_STATE_STARTING)
         return 0;
     if (p->state == PM_STATE_STOPPING) {
         p->restart_after_exit = true; /* lift the hold: start once it is down */
         return 0;
     }
-    return start_fresh(p);
+    int r = start_fresh(p);
+    return done ? 0 : r; /* a waiter has heard how it went */
 }
 
 int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
@@ -705,6 +758,9 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
     if (!p)
         return -ENOENT;
     switch (p->state) {
+    case PM_STATE_STARTING:
+        waiters_finish(&p->up_waiters, -ECANCELED); /* the stop takes over */
+        /* fall through */
     case PM_STATE_RUNNING:
         send_stop(p);
         break;
@@ -740,7 +796,7 @@ int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void 
         return 0;
     }
     p->restart_after_exit = true;
-    if (p->state == PM_STATE_RUNNING)
+    if (is_live(p))
         send_stop(p);
     return 0;
 }
@@ -750,7 +806,7 @@ int pm_monitor_signal(pm_monitor *mon, const char *name, int sig)
     pm_proc *p = table_find(mon, name);
     if (!p)
         return -ENOENT;
-    if (!is_up(p))
+    if (!is_up(p) || p->spawning)
         return -ESRCH;
     return mon->rt->ops->kill(mon->rt, p->pid, sig, p->spec.signal_group);
 }
@@ -808,7 +864,7 @@ static void service_stop_progress(pm_monitor *mon)
         pm_proc *p = mon->procs[i];
         if (p->state == PM_STATE_STOPPING || leftovers_stopping(p))
             return;
-        if (p->state == PM_STATE_RUNNING && (!any_running || p->spec.priority > tier)) {
+        if (is_live(p) && (!any_running || p->spec.priority > tier)) {
             tier = p->spec.priority;
             any_running = true;
         }
@@ -820,7 +876,7 @@ static void service_stop_progress(pm_monitor *mon)
     }
     for (size_t i = 0; i < mon->count; i++) {
         pm_proc *p = mon->procs[i];
-        if (p->state == PM_STATE_RUNNING && p->spec.priority == tier)
+        if (is_live(p) && p->spec.priority == tier)
             send_stop(p);
     }
 }

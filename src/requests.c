@@ -279,8 +279,7 @@ static void item_done(void *arg, int result)
 
 static int start_op(pm_monitor *mon, const char *name, pm_done_cb done, void *arg)
 {
-    done(arg, pm_monitor_start(mon, name));
-    return 0;
+    return pm_monitor_start_notify(mon, name, done, arg);
 }
 
 static int lowest_first(const void *a, const void *b)
@@ -371,6 +370,13 @@ static char **strv_from_json(json_t *arr, bool *nomem)
     return v;
 }
 
+/* Added, whether it then started or backs off. */
+static void add_answer(void *arg, int result)
+{
+    (void)result;
+    pm_request_answer(arg, json_pack("{sb}", "ok", 1));
+}
+
 static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
 {
     const char *name = json_string_value(json_object_get(msg, "name"));
@@ -394,10 +400,14 @@ static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
     int r = nomem ? -ENOMEM : pm_daemon_add(d, name, &spec, false, NULL);
     pm_strv_free(spec.argv);
     pm_strv_free(spec.env);
+    pm_status st;
     if (r == -EEXIST)
         pm_request_fail(req, "process already exists: %s", name);
     else if (r < 0)
         pm_request_fail(req, "cannot add %s: %s", name, strerror(-r));
+    else if (pm_monitor_status(d->mon, name, &st) == 0 && st.state == PM_STATE_STARTING &&
+             pm_monitor_start_notify(d->mon, name, add_answer, req) == 0)
+        return; /* answered once its spawn is through, as a start would be */
     else
         pm_request_answer(req, json_pack("{sb}", "ok", 1));
 }

@@ -9,12 +9,18 @@
 typedef struct pm_timer pm_timer;
 typedef void (*pm_timer_cb)(void *arg);
 
-/* How a child reports back.  `arg` is what the monitor gave to spawn(). */
+/* How a child reports back.  `arg` is what the monitor gave to spawn().
+ * Exactly one of started and spawn_failed comes for each spawn; output and
+ * exited only after started. */
 typedef struct pm_child_cbs {
+    /* The child has exec'd its program. */
+    void (*started)(void *arg, pid_t pid);
+    /* No child runs: it could not be created, or it failed before its exec
+     * (the runtime reaps what is left of it).  err is a positive errno,
+     * message one line ("cannot execute /x: No such file or directory"). */
+    void (*spawn_failed)(void *arg, int err, const char *message);
     /* Lines of output, in order, read together; valid during the call only. */
     void (*output)(void *arg, pm_stream stream, const pm_line *lines, size_t n);
-    /* The child failed between fork and exec; it exits next. */
-    void (*exec_failed)(void *arg, const char *message);
     /* The child ended; wait_status as from waitpid(). */
     void (*exited)(void *arg, int wait_status);
 } pm_child_cbs;
@@ -26,10 +32,13 @@ struct pm_runtime_ops {
      * NULL when out of memory. */
     pm_timer *(*timer_start)(pm_runtime *rt, double delay, pm_timer_cb cb, void *arg);
     void (*timer_cancel)(pm_runtime *rt, pm_timer *timer);
-    /* Starts a child.  0 and *pid, or a negative errno with a one-line
-     * reason in errmsg (then no callback will come). */
+    /* Asks for a child.  0, and its fate comes through cbs (started or
+     * spawn_failed), on a later turn of the loop or, from a runtime that
+     * spawns at once, before spawn returns; or a negative errno with a
+     * one-line reason in errmsg, and no callback will come.  The spec is
+     * the caller's: the runtime copies what it keeps. */
     int (*spawn)(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
-                 pid_t *pid, char *errmsg, size_t errlen);
+                 char *errmsg, size_t errlen);
     /* Sends sig to pid, or to its process group when group is set. */
     int (*kill)(pm_runtime *rt, pid_t pid, int sig, bool group);
     /* Sends sig (0: only asks) to what is left of the process group that

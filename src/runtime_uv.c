@@ -1,14 +1,19 @@
-/* The real runtime on libuv: timers, our own spawn, output pipes split into
- * lines, and one waitpid(-1) loop on SIGCHLD with a pid table, so that an
- * exit costs the same however many children there are. */
+/* The real runtime on libuv: timers, our own spawn (on the spawner's
+ * thread), output pipes split into lines, and one waitpid(-1) loop on
+ * SIGCHLD with a pid table, so that an exit costs the same however many
+ * children there are. */
 #include "lines.h"
 #include "runtime.h"
 #include "spawn.h"
+#include "spawner.h"
+#include "spec.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -39,12 +44,11 @@ typedef struct child_stream {
 
 struct child {
     uv_runtime *rt;
-    pid_t pid;
+    pid_t pid;            /* 0 while it is being spawned */
     const pm_child_cbs *cbs;
     void *arg;            /* NULL once the monitor has forgotten it */
-    const pm_spec *spec;  /* the monitor's copy; only read while arg is set */
+    pm_spawn_job job;     /* while it is being spawned */
     child_stream out, err;
-    char *exec_failure;   /* why it could not exec: told at its reaping */
     bool held;            /* its output is not read for now */
     bool reaped;
     int open_handles;
@@ -58,14 +62,23 @@ struct pm_timer {
     void *arg;
 };
 
+/* A child reaped before its spawn was handed back to us. */
+typedef struct early_exit {
+    pid_t pid;
+    int status;
+} early_exit;
+
 struct uv_runtime {
     pm_runtime base;
     uv_loop_t *loop;
     uv_signal_t sigchld;
+    pm_spawner *spawner;
     child **buckets; /* pid table: only children not yet reaped */
     size_t nbuckets, nchildren;
     child *all;
-    bool sigchld_closed;
+    early_exit *early; /* while the spawner is busy */
+    size_t nearly, capearly;
+    bool sigchld_closed, spawner_closed;
     char readbuf[READ_CHUNK];
 };
 
@@ -307,7 +320,7 @@ static int stream_open(child *c, child_stream *s, pm_stream which, int fd)
         stream_close(s);
         return r;
     }
-    if ((r = uv_read_start((uv_stream_t *)&s->pipe, alloc_cb, read_cb)) < 0) {
+    if (!c->held && (r = uv_read_start((uv_stream_t *)&s->pipe, alloc_cb, read_cb)) < 0) {
         stream_close(s);
         return r;
     }
@@ -327,7 +340,6 @@ static void child_release(child *c)
         c->next->prev = c->prev;
     pm_lines_free(&c->out.lines);
     pm_lines_free(&c->err.lines);
-    free(c->exec_failure);
     free(c);
     rt_maybe_free(rt);
 }
@@ -350,9 +362,7 @@ static void child_hold(child *c, bool hold)
 
 static void child_reaped(child *c, int wait_status)
 {
-    /* The child is gone: what it wrote and reported is all there is. */
-    if (c->exec_failure && c->arg)
-        c->cbs->exec_failed(c->arg, c->exec_failure);
+    /* The child is gone: what it wrote is all there is. */
     if (!c->held) { /* else what it left waits in its pipes, read once released */
         stream_drain(&c->out, c->rt->readbuf, sizeof c->rt->readbuf);
         stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
@@ -364,57 +374,138 @@ static void child_reaped(child *c, int wait_status)
         child_release(c);
 }
 
+/* ---- exits that come before their spawn is handed back ----
+ *
+ * The spawner's thread forks; we reap.  A child can exit, and be reaped
+ * here, before the job that made it is handed back with its pid: such an
+ * exit is kept until then.  A pid we do not know while the spawner is not
+ * busy is an orphan (we are PID 1 or a subreaper), and so is any kept one
+ * still unclaimed once it is no longer busy. */
+
+static void early_keep(uv_runtime *rt, pid_t pid, int status)
+{
+    if (rt->nearly == rt->capearly) {
+        size_t cap = rt->capearly ? rt->capearly * 2 : 16;
+        early_exit *e = realloc(rt->early, cap * sizeof *e);
+        if (!e)
+            return; /* its child would be taken for one that runs on: as if never reaped */
+        rt->early = e;
+        rt->capearly = cap;
+    }
+    rt->early[rt->nearly++] = (early_exit){pid, status};
+}
+
+/* true with its status if pid's exit was kept. */
+static bool early_take(uv_runtime *rt, pid_t pid, int *status)
+{
+    for (size_t i = 0; i < rt->nearly; i++) {
+        if (rt->early[i].pid == pid) {
+            *status = rt->early[i].status;
+            rt->early[i] = rt->early[--rt->nearly];
+            return true;
+        }
+    }
+    return false;
+}
+
+static void early_forget_orphans(uv_runtime *rt)
+{
+    if (rt->nearly > 0 && !pm_spawner_busy(rt->spawner))
+        rt->nearly = 0;
+}
+
 static void on_sigchld(uv_signal_t *h, int signum)
 {
     (void)signum;
     uv_runtime *rt = h->data;
+    pm_spawner_collect(rt->spawner); /* the pids of what is finished first */
     for (;;) {
         int st;
         pid_t pid = waitpid(-1, &st, WNOHANG);
         if (pid <= 0) {
             if (pid < 0 && errno == EINTR)
                 continue;
-            return; /* 0: none left that has exited; ECHILD: no children */
+            break; /* 0: none left that has exited; ECHILD: no children */
         }
         child *c = table_take(rt, pid);
-        if (c) /* else an orphan we reaped as PID 1 or subreaper */
+        if (c)
             child_reaped(c, st);
+        else if (pm_spawner_busy(rt->spawner))
+            early_keep(rt, pid, st);
+        /* else an orphan we reaped as PID 1 or subreaper */
     }
+    early_forget_orphans(rt);
 }
 
-static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
-                    pid_t *pid, char *errmsg, size_t errlen)
+/* ---- spawning ---- */
+
+static void child_link(uv_runtime *rt, child *c)
 {
-    uv_runtime *rt = (uv_runtime *)base;
-    if (rt->nchildren >= rt->nbuckets && table_grow(rt) < 0)
-        goto nomem;
-    child *c = calloc(1, sizeof *c);
-    if (!c)
-        goto nomem;
-    pm_spawned s;
-    int r = pm_spawn(spec, &s, errmsg, errlen);
-    if (r < 0) {
-        free(c);
-        return r;
-    }
-    *c = (child){.rt = rt, .pid = s.pid, .cbs = cbs, .arg = arg, .spec = spec};
-    if (s.exec_failed && !(c->exec_failure = strdup(errmsg)))
-        c->exec_failure = strdup("cannot execute: out of memory");
     c->next = rt->all;
     if (rt->all)
         rt->all->prev = c;
     rt->all = c;
-    table_put(rt, c);
-    /* A handle that cannot be set up loses that output, not the child: it
-     * is supervised all the same. */
-    (void)stream_open(c, &c->out, PM_STDOUT, s.stdout_fd);
-    (void)stream_open(c, &c->err, PM_STDERR, s.stderr_fd);
-    *pid = s.pid;
-    return 0;
+}
 
-nomem:
-    snprintf(errmsg, errlen, "cannot start: %s", strerror(ENOMEM));
-    return -ENOMEM;
+/* A spawn handed back by the spawner, on the loop's thread. */
+static void spawn_done(void *arg, pm_spawn_job *job)
+{
+    uv_runtime *rt = arg;
+    child *c = (child *)((char *)job - offsetof(child, job));
+    pm_spawned *s = &job->spawned;
+    if (job->result < 0) { /* nothing runs */
+        if (c->arg)
+            c->cbs->spawn_failed(c->arg, -job->result, job->errmsg);
+        pm_spec_free(&job->spec);
+        c->reaped = true;
+        child_release(c);
+        return;
+    }
+    pm_spec_free(&job->spec);
+    c->pid = s->pid;
+    if (rt->nchildren >= rt->nbuckets)
+        (void)table_grow(rt); /* else the chains grow longer: slower, not wrong */
+    table_put(rt, c);
+    if (s->exec_failed) {
+        /* What is left of it is reaped without a word: the monitor hears
+         * of the failure now, and nothing of the child after. */
+        close(s->stdout_fd);
+        close(s->stderr_fd);
+        if (c->arg)
+            c->cbs->spawn_failed(c->arg, s->exec_errno, job->errmsg);
+        c->arg = NULL;
+    } else {
+        /* A handle that cannot be set up loses that output, not the
+         * child: it is supervised all the same. */
+        (void)stream_open(c, &c->out, PM_STDOUT, s->stdout_fd);
+        (void)stream_open(c, &c->err, PM_STDERR, s->stderr_fd);
+        if (c->arg)
+            c->cbs->started(c->arg, c->pid);
+    }
+    int status;
+    if (early_take(rt, c->pid, &status)) {
+        table_take(rt, c->pid);
+        child_reaped(c, status);
+    }
+    early_forget_orphans(rt);
+}
+
+static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
+                    char *errmsg, size_t errlen)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    child *c = calloc(1, sizeof *c);
+    if (!c || pm_spec_copy(&c->job.spec, spec) < 0) {
+        free(c);
+        snprintf(errmsg, errlen, "cannot start: %s", strerror(ENOMEM));
+        return -ENOMEM;
+    }
+    c->rt = rt;
+    c->cbs = cbs;
+    c->arg = arg;
+    child_link(rt, c);
+    pm_spawner_submit(rt->spawner, &c->job);
+    return 0;
 }
 
 static int rt_kill(pm_runtime *base, pid_t pid, int sig, bool group)
@@ -460,8 +551,9 @@ static void rt_forget(pm_runtime *base, void *arg)
 /* The runtime goes once its own handle and every child's are closed. */
 static void rt_maybe_free(uv_runtime *rt)
 {
-    if (rt->sigchld_closed && !rt->all) {
+    if (rt->sigchld_closed && rt->spawner_closed && !rt->all) {
         free(rt->buckets);
+        free(rt->early);
         free(rt);
     }
 }
@@ -473,9 +565,20 @@ static void sigchld_closed(uv_handle_t *h)
     rt_maybe_free(rt);
 }
 
+static void spawner_closed(void *arg)
+{
+    uv_runtime *rt = arg;
+    rt->spawner_closed = true;
+    rt_maybe_free(rt);
+}
+
 static void rt_free(pm_runtime *base)
 {
     uv_runtime *rt = (uv_runtime *)base;
+    for (child *c = rt->all; c; c = c->next)
+        c->arg = NULL;
+    /* Every spawn asked for is handed back (as nobody's child) first. */
+    pm_spawner_close(rt->spawner, spawner_closed, rt);
     for (child *c = rt->all, *next; c; c = next) {
         next = c->next;
         c->arg = NULL;
@@ -501,13 +604,20 @@ int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)
         return -ENOMEM;
     rt->base.ops = &uv_ops;
     rt->loop = loop;
-    int r = uv_signal_init(loop, &rt->sigchld);
-    if (r < 0) {
+    int r = table_grow(rt);
+    if (r < 0 || (r = pm_spawner_new(loop, spawn_done, rt, &rt->spawner)) < 0) {
+        free(rt->buckets);
         free(rt);
+        return r;
+    }
+    if ((r = uv_signal_init(loop, &rt->sigchld)) < 0) {
+        rt->sigchld_closed = true;
+        pm_spawner_close(rt->spawner, spawner_closed, rt);
         return r;
     }
     rt->sigchld.data = rt;
     if ((r = uv_signal_start(&rt->sigchld, on_sigchld, SIGCHLD)) < 0) {
+        pm_spawner_close(rt->spawner, spawner_closed, rt);
         uv_close((uv_handle_t *)&rt->sigchld, sigchld_closed);
         return r;
     }

@@ -641,9 +641,9 @@ static void describe(const pm_spec *spec, const report *rep, char *msg, size_t m
     }
 }
 
-/* Waits for the child's report: false once its exec has closed the pipe,
- * true with the sentence in msg if it failed before. */
-static bool read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
+/* Waits for the child's report: 0 once its exec has closed the pipe, else
+ * the child's errno with the sentence in msg. */
+static int read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
 {
     report rep;
     ssize_t n;
@@ -651,13 +651,15 @@ static bool read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
         n = read(fd, &rep, sizeof rep);
     while (n < 0 && errno == EINTR);
     if (n == 0)
-        return false;
+        return 0;
     /* The child writes one record smaller than PIPE_BUF: all or nothing. */
-    if (n == (ssize_t)sizeof rep)
+    if (n == (ssize_t)sizeof rep && rep.err > 0) {
         describe(spec, &rep, msg, msglen);
-    else
-        snprintf(msg, msglen, "cannot read the child's report: %s", strerror(n < 0 ? errno : EIO));
-    return true;
+        return rep.err;
+    }
+    int err = n < 0 ? errno : EIO;
+    snprintf(msg, msglen, "cannot read the child's report: %s", strerror(err));
+    return err;
 }
 
 int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
@@ -683,8 +685,8 @@ int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
         return pid;
     }
     close_fd(&f.report[1]); /* else the read below would wait for ourselves */
-    bool failed = read_report(f.report[0], spec, errmsg, errlen);
-    *out = (pm_spawned){pid, f.out[0], f.err[0], failed};
+    int err = read_report(f.report[0], spec, errmsg, errlen);
+    *out = (pm_spawned){pid, f.out[0], f.err[0], err != 0, err};
     f.out[0] = f.err[0] = -1;
     fds_close(&f); /* the child's ends: EOF then comes when the child is done */
     return 0;

@@ -14,6 +14,7 @@ typedef struct pm_spawned {
     pid_t pid;
     int stdout_fd, stderr_fd; /* read ends of the child's stdout/stderr pipes: O_CLOEXEC|O_NONBLOCK */
     bool exec_failed;         /* the child could not exec and has exited (127) */
+    int exec_errno;           /* then why, as the child saw it */
 } pm_spawned;
 
 /* Forks and execs spec->argv.  Returns 0, or a negative errno with a

@@ -93,13 +93,14 @@ int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cac
     if (!cache->name && make_cache(st, cache) < 0)
         return -ENOMEM;
     const char *state = pm_state_name(st->state);
-    int up = st->state == PM_STATE_RUNNING || st->state == PM_STATE_STOPPING;
+    int up = st->state == PM_STATE_STARTING || st->state == PM_STATE_RUNNING ||
+             st->state == PM_STATE_STOPPING;
     int r = pm_strbuf_add(b, "{", 1);
     r = r ? r : pm_strbuf_add(b, cache->name, strlen(cache->name));
     r = r ? r : pm_strbuf_add(b, ",\"state\":\"", 10);
     r = r ? r : pm_strbuf_add(b, state, strlen(state));
     r = r ? r : pm_strbuf_add(b, "\"", 1);
-    r = r ? r : put_int(b, "pid", st->pid, up);
+    r = r ? r : put_int(b, "pid", st->pid, up && st->pid > 0);
     r = r ? r : put_seconds(b, "uptime", st->uptime, up);
     r = r ? r : put_int(b, "restarts", st->restarts, 1);
     r = r ? r : put_int(b, "exit_status", st->exit_status, st->exit_status >= 0);
@@ -121,7 +122,8 @@ static double milliseconds(double v)
 
 void pm_status_row_from_status(const pm_status *st, pm_status_row *row)
 {
-    int up = st->state == PM_STATE_RUNNING || st->state == PM_STATE_STOPPING;
+    int up = st->state == PM_STATE_STARTING || st->state == PM_STATE_RUNNING ||
+             st->state == PM_STATE_STOPPING;
     *row = (pm_status_row){
         .name = st->name, .state = pm_state_name(st->state), .pid = -1, .uptime = -1,
         .exit_status = -1, .exit_signal = 0, .signal_text = NULL, .restart_in = -1,

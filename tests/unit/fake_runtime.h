@@ -1,6 +1,9 @@
 /* A simulated runtime for the monitor's tests: a clock that moves only when
  * the test says so, timers fired in time order, a spawner that records its
- * calls, and exits that the test delivers.  No sleeping, no processes. */
+ * calls, and exits that the test delivers.  No sleeping, no processes.
+ * Spawns are through at once, unless defer_spawns is set: then each waits
+ * for the test's fake_spawned or fake_spawn_fails, as the real runtime's
+ * wait for its spawner thread. */
 #ifndef FAKE_RUNTIME_H
 #define FAKE_RUNTIME_H
 
@@ -26,6 +29,7 @@ typedef struct fake_child {
     const pm_child_cbs *cbs;
     void *arg;
     bool alive;
+    bool pending; /* spawn asked for, its result not yet given */
     char argv0[64];
 } fake_child;
 
@@ -47,6 +51,7 @@ typedef struct fake_runtime {
     fake_kill kills[FAKE_MAX];
     size_t nkills;
     int spawn_error; /* the next spawns fail with this, while nonzero */
+    bool defer_spawns;
     void *forgotten[FAKE_MAX];
     size_t nforgotten;
     pid_t left_groups[FAKE_MAX]; /* groups whose leader exited, with members still alive */
@@ -87,7 +92,7 @@ static void fake_timer_cancel(pm_runtime *rt, pm_timer *t)
 }
 
 static int fake_spawn(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
-                      pid_t *pid, char *errmsg, size_t errlen)
+                      char *errmsg, size_t errlen)
 {
     fake_runtime *f = (fake_runtime *)rt;
     if (f->spawn_error) {
@@ -95,10 +100,12 @@ static int fake_spawn(pm_runtime *rt, const pm_spec *spec, const pm_child_cbs *c
         return f->spawn_error;
     }
     fake_child *c = &f->children[f->nchildren];
-    *c = (fake_child){.pid = (pid_t)(1000 + f->nchildren), .cbs = cbs, .arg = arg, .alive = true};
+    *c = (fake_child){.pid = (pid_t)(1000 + f->nchildren), .cbs = cbs, .arg = arg, .alive = true,
+                      .pending = f->defer_spawns};
     snprintf(c->argv0, sizeof c->argv0, "%s", spec->argv[0]);
     f->nchildren++;
-    *pid = c->pid;
+    if (!c->pending)
+        cbs->started(arg, c->pid);
     return 0;
 }
 
@@ -192,7 +199,21 @@ static fake_child *fake_last_child(fake_runtime *f)
     return f->nchildren ? &f->children[f->nchildren - 1] : NULL;
 }
 
-/* The child ends with a waitpid()-style status. */
+/* A deferred spawn is through: the child runs. */
+static void fake_spawned(fake_child *c)
+{
+    c->pending = false;
+    c->cbs->started(c->arg, c->pid);
+}
+
+/* A deferred spawn failed (err an errno); nothing runs. */
+static void fake_spawn_fails(fake_child *c, int err, const char *message)
+{
+    c->pending = false;
+    c->alive = false;
+    c->cbs->spawn_failed(c->arg, err, message);
+}
+
 /* The child's exit, then the loop's next turn: what is due at once runs
  * (a restart "at once" is a zero-delay timer, as in the real loop). */
 static void fake_exit(fake_runtime *f, pid_t pid, int wait_status)

@@ -203,8 +203,8 @@ static void test_text_events(void **state)
     pm_logstream_event(log, &ev);
     ev = (pm_event){.type = PM_EVENT_START, .name = "web", .pid = 4242};
     pm_logstream_event(log, &ev);
-    ev = (pm_event){.type = PM_EVENT_SPAWN_ERROR, .name = "web", .state = PM_STATE_RUNNING,
-                    .restart_in = -1,
+    ev = (pm_event){.type = PM_EVENT_SPAWN_ERROR, .name = "web", .state = PM_STATE_BACKOFF,
+                    .restart_in = 1,
                     .message = "cannot execute /usr/bin/nope: No such file or directory"};
     pm_logstream_event(log, &ev);
     ev = (pm_event){.type = PM_EVENT_STOP, .name = "web", .pid = 4242, .signal = SIGTERM,
@@ -226,7 +226,7 @@ static void test_text_events(void **state)
     assert_int_equal(count_lines(fx), 9);
     assert_text_line_n(fx, 0, "[web] GET / 200 \xff\r\t\0end", 6 + sizeof bytes - 1);
     assert_text_line(fx, 1, "procmon: web: started, pid 4242");
-    assert_text_line(fx, 2, "procmon: web: cannot execute /usr/bin/nope: No such file or directory");
+    assert_text_line(fx, 2, "procmon: web: cannot execute /usr/bin/nope: No such file or directory; restarting in 1s");
     assert_text_line(fx, 3, "procmon: web: stopping pid 4242 with SIGTERM (SIGKILL in 5s)");
     assert_text_line(fx, 4, "procmon: web: stopping pid 4242 with SIGINT (SIGKILL in 0.5s)");
     assert_text_line(fx, 5, "procmon: web: pid 4242 did not stop; sending SIGKILL");
@@ -429,7 +429,7 @@ static void test_json_events(void **state)
         exited(0, 2, -1, PM_STATE_STOPPED),
         exited(3, 0.1 + 0.2, 0.25, PM_STATE_BACKOFF),
         {.type = PM_EVENT_SPAWN_ERROR, .name = "web", .message = "cannot execute /x\xff: nope",
-         .state = PM_STATE_RUNNING, .restart_in = -1},
+         .state = PM_STATE_FATAL, .restart_in = -1},
         {.type = PM_EVENT_STOP, .name = "web", .pid = 4242, .signal = SIGTERM, .kill_time = 5},
         {.type = PM_EVENT_STOP, .name = "web", .pid = 4242, .signal = SIGRTMIN, .kill_time = 1.5},
         {.type = PM_EVENT_KILL, .name = "web", .pid = 4242, .signal = SIGKILL},
@@ -470,8 +470,8 @@ static void test_json_events(void **state)
                                         "\"status\":3,\"runtime\":0.3,\"restart_in\":0.25,"
                                         "\"state\":\"backoff\""));
     o = assert_json_line(fx, 5, "\"name\":\"web\",\"event\":\"spawn_error\","
-                                "\"message\":\"cannot execute /x\\\\xFF: nope\"");
-    static const char *const err_keys[] = {"time", "name", "event", "message", NULL};
+                                "\"message\":\"cannot execute /x\\\\xFF: nope\",\"restart_in\":null,\"state\":\"fatal\"");
+    static const char *const err_keys[] = {"time", "name", "event", "message", "restart_in", "state", NULL};
     assert_keys(o, err_keys);
     json_decref(o);
 

@@ -579,14 +579,149 @@ static void test_start_during_stop_starts_after_exit(void **state)
 static void test_exec_failure_backs_off_like_instant_death(void **state)
 {
     fixture *fx = *state;
+    fx->rt.defer_spawns = true;
     add(fx, "a");
     pm_monitor_start_service(fx->mon);
-    fake_child *c = fake_last_child(&fx->rt);
-    c->cbs->exec_failed(c->arg, "cannot execute /bin/true: No such file or directory");
-    fake_exit(&fx->rt, c->pid, EXIT_CODE(127));
-    assert_int_equal(fx->events[fx->nevents - 2].type, PM_EVENT_SPAWN_ERROR);
+    fake_spawn_fails(fake_last_child(&fx->rt), ENOENT, "cannot execute /bin/true: No such file or directory");
+    /* One event: never "started", no exit of a child that never ran. */
+    assert_int_equal(fx->nevents, 1);
+    assert_int_equal(fx->events[0].type, PM_EVENT_SPAWN_ERROR);
+    assert_int_equal(fx->events[0].state, PM_STATE_BACKOFF);
     assert_int_equal(status(fx, "a").state, PM_STATE_BACKOFF);
+    assert_int_equal(status(fx, "a").pid, 0);
     assert_true(status(fx, "a").restart_in > 1 - EPS);
+}
+
+/* ---- a spawn that takes a while: the state is "starting" meanwhile ---- */
+
+static void test_starting_until_the_spawn_is_through(void **state)
+{
+    fixture *fx = *state;
+    fx->rt.defer_spawns = true;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(spawns(fx), 1);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
+    assert_int_equal(status(fx, "a").pid, 0);
+    assert_int_equal(fx->nevents, 0);
+    assert_int_equal(pm_monitor_signal(fx->mon, "a", SIGHUP), -ESRCH); /* no pid to signal */
+    assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);                /* nothing to do */
+    assert_int_equal(spawns(fx), 1);
+    fake_advance(&fx->rt, 0.5);
+    assert_true(status(fx, "a").uptime > 0.5 - EPS); /* time spent starting */
+    fake_spawned(fake_last_child(&fx->rt));
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").pid, fake_last_child(&fx->rt)->pid);
+    assert_true(status(fx, "a").uptime < EPS); /* a run counts from its start */
+    assert_int_equal(fx->events[0].type, PM_EVENT_START);
+}
+
+static void test_start_notify_tells_once_the_spawn_is_through(void **state)
+{
+    fixture *fx = *state;
+    fx->rt.defer_spawns = true;
+    add(fx, "a");
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "a", on_done, fx), 0); /* a second asker */
+    assert_int_equal(fx->done_calls, 0);
+    fake_spawned(fake_last_child(&fx->rt));
+    assert_int_equal(fx->done_calls, 2);
+    assert_int_equal(fx->done_result, 0);
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "a", on_done, fx), 0); /* running: at once */
+    assert_int_equal(fx->done_calls, 3);
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "nope", on_done, fx), -ENOENT);
+    assert_int_equal(fx->done_calls, 3);
+
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    fake_exit(&fx->rt, pid_of(fx, "a"), KILLED_BY(SIGTERM));
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "a", on_done, fx), 0);
+    fake_spawn_fails(fake_last_child(&fx->rt), ENOENT, "cannot execute /bin/true: No such file or directory");
+    assert_int_equal(fx->done_calls, 4);
+    assert_int_equal(fx->done_result, -ENOENT);
+}
+
+/* A stop asked while the spawn is under way is carried out once it is
+ * through: the process never runs on unsupervised. */
+static void test_stop_while_starting_waits_for_the_pid(void **state)
+{
+    fixture *fx = *state;
+    fx->rt.defer_spawns = true;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(pm_monitor_stop(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPING);
+    assert_int_equal(fx->rt.nkills, 0);
+    fake_child *c = fake_last_child(&fx->rt);
+    fake_spawned(c);
+    assert_int_equal(fx->rt.nkills, 1);
+    assert_int_equal(fx->rt.kills[0].pid, c->pid);
+    assert_int_equal(fx->rt.kills[0].sig, SIGTERM);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, c->pid, KILLED_BY(SIGTERM));
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(spawns(fx), 1);
+
+    /* The same, when the spawn fails: nothing to signal, stopped at once. */
+    pm_monitor_start(fx->mon, "a");
+    assert_int_equal(pm_monitor_stop(fx->mon, "a", on_done, fx), 0);
+    fake_spawn_fails(fake_last_child(&fx->rt), EAGAIN, "cannot fork: Resource temporarily unavailable");
+    assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
+    assert_int_equal(fx->done_calls, 2);
+    assert_int_equal(fx->rt.nkills, 1);
+    fake_advance(&fx->rt, 10);
+    assert_int_equal(spawns(fx), 2); /* no restart */
+}
+
+static void test_shutdown_while_starting_waits_for_the_spawn(void **state)
+{
+    fixture *fx = *state;
+    fx->rt.defer_spawns = true;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    pm_monitor_stop_service(fx->mon, on_done, fx);
+    assert_int_equal(fx->done_calls, 0); /* a child may be on its way */
+    fake_child *c = fake_last_child(&fx->rt);
+    fake_spawned(c);
+    assert_int_equal(kills_of(fx, SIGTERM), 1);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, c->pid, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 1);
+}
+
+static void test_restart_and_remove_while_starting(void **state)
+{
+    fixture *fx = *state;
+    fx->rt.defer_spawns = true;
+    add(fx, "a");
+    pm_monitor_start_service(fx->mon);
+    assert_int_equal(pm_monitor_restart(fx->mon, "a", on_done, fx), 0);
+    fake_child *c = fake_last_child(&fx->rt);
+    fake_spawned(c); /* the first run: stopped at once for the restart */
+    assert_int_equal(kills_of(fx, SIGTERM), 1);
+    assert_int_equal(fx->done_calls, 0);
+    fake_exit(&fx->rt, c->pid, KILLED_BY(SIGTERM));
+    assert_int_equal(spawns(fx), 2);
+    assert_int_equal(fx->done_calls, 0);
+    fake_spawned(fake_last_child(&fx->rt));
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(fx->done_result, 0);
+    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").restarts, 1);
+
+    /* Removed while starting: kept until its child has come and gone. */
+    pm_monitor_stop(fx->mon, "a", NULL, NULL);
+    fake_exit(&fx->rt, pid_of(fx, "a"), KILLED_BY(SIGTERM));
+    pm_monitor_start(fx->mon, "a");
+    c = fake_last_child(&fx->rt);
+    assert_int_equal(pm_monitor_remove(fx->mon, "a", on_done, fx), 0);
+    assert_int_equal(fx->rt.nforgotten, 0);
+    fake_spawned(c);
+    assert_int_equal(kills_of(fx, SIGTERM), 3);
+    fake_exit(&fx->rt, c->pid, KILLED_BY(SIGTERM));
+    assert_int_equal(fx->done_calls, 2);
+    assert_int_equal(fx->rt.nforgotten, 1);
+    assert_int_equal(fx->events[fx->nevents - 1].type, PM_EVENT_FORGET);
 }
 
 static void test_spawn_failure_backs_off(void **state)
@@ -797,6 +932,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
         T(test_add_starts_only_while_running),
+        T(test_starting_until_the_spawn_is_through),
+        T(test_start_notify_tells_once_the_spawn_is_through),
+        T(test_stop_while_starting_waits_for_the_pid),
+        T(test_shutdown_while_starting_waits_for_the_spawn),
+        T(test_restart_and_remove_while_starting),
         T(test_duplicate_and_invalid_add),
         T(test_unknown_names),
         T(test_start_of_running_is_noop),

@@ -7,9 +7,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -56,6 +58,14 @@ static void timed_out(uv_timer_t *t)
     fail_msg("the children did not exit within %d ms", DEADLINE_MS);
 }
 
+/* Stops the loop once we have no child left, reaped or not. */
+static void stop_once_childless(uv_timer_t *t)
+{
+    siginfo_t info;
+    if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+        uv_stop(t->loop);
+}
+
 /* Runs `script` with sh until it exits; what it printed is in s. */
 static void run_script(seen *s, const char *script, char **env)
 {
@@ -84,7 +94,14 @@ static void run_script(seen *s, const char *script, char **env)
     uv_timer_start(&deadline, timed_out, DEADLINE_MS, 0);
     pm_monitor_start_service(mon);
     uv_run(&loop, UV_RUN_DEFAULT);
+    /* Then until the runtime has reaped every child (none is left to wait
+     * for: ECHILD), so that none is reaped by anyone else. */
+    uv_timer_t poll;
+    uv_timer_init(&loop, &poll);
+    uv_timer_start(&poll, stop_once_childless, 0, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
 
+    uv_close((uv_handle_t *)&poll, NULL);
     uv_close((uv_handle_t *)&deadline, NULL);
     pm_monitor_free(mon);
     pm_runtime_free(rt);
@@ -145,11 +162,132 @@ static void test_many_lines_in_one_read(void **state)
     seen_free(&s);
 }
 
+/* ---- spawns: on the spawner's thread, handed back in the loop ---- */
+
+#define WAVE 300
+
+typedef struct wave {
+    int starts[WAVE], exits[WAVE], spawn_errors[WAVE];
+    int exit_before_start; /* an exit or error told out of order */
+    size_t ended, want;
+    char message[256];
+    uv_loop_t *loop;
+} wave;
+
+static int index_of(const pm_event *ev)
+{
+    int i = atoi(ev->name + 1);
+    assert_true(i >= 0 && i < WAVE);
+    return i;
+}
+
+static void on_wave_event(void *arg, const pm_event *ev)
+{
+    wave *w = arg;
+    switch (ev->type) {
+    case PM_EVENT_START:
+        w->starts[index_of(ev)]++;
+        assert_true(ev->pid > 0);
+        return;
+    case PM_EVENT_EXIT:
+        w->exit_before_start += w->starts[index_of(ev)] == 0;
+        w->exits[index_of(ev)]++;
+        break;
+    case PM_EVENT_SPAWN_ERROR:
+        w->spawn_errors[index_of(ev)]++;
+        snprintf(w->message, sizeof w->message, "%s", ev->message);
+        break;
+    default:
+        return;
+    }
+    if (++w->ended == w->want)
+        uv_stop(w->loop);
+}
+
+/* Starts n programs named p0, p1 ... running argv, not restarted, and runs
+ * the loop until each has exited or failed to spawn. */
+static void run_wave(wave *w, char **argv, size_t n)
+{
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    w->loop = &loop;
+    w->want = n;
+    pm_runtime *rt;
+    pm_monitor *mon;
+    assert_int_equal(pm_runtime_uv_new(&loop, &rt), 0);
+    assert_int_equal(pm_monitor_new(rt, NULL, &mon), 0);
+    pm_monitor_set_event_cb(mon, on_wave_event, w);
+    pm_spec spec;
+    pm_spec_init(&spec);
+    spec.argv = argv;
+    spec.autorestart = PM_AUTORESTART_NEVER;
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "p%zu", i);
+        assert_int_equal(pm_monitor_add(mon, name, &spec), 0);
+    }
+    uv_timer_t deadline;
+    uv_timer_init(&loop, &deadline);
+    uv_timer_start(&deadline, timed_out, DEADLINE_MS, 0);
+    pm_monitor_start_service(mon);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    /* Then until the runtime has reaped every child (none is left to wait
+     * for: ECHILD), so that none is reaped by anyone else. */
+    uv_timer_t poll;
+    uv_timer_init(&loop, &poll);
+    uv_timer_start(&poll, stop_once_childless, 0, 10);
+    uv_run(&loop, UV_RUN_DEFAULT);
+
+    uv_close((uv_handle_t *)&poll, NULL);
+    uv_close((uv_handle_t *)&deadline, NULL);
+    pm_monitor_free(mon);
+    pm_runtime_free(rt);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Children that exit at once are often reaped before their spawn is handed
+ * back: each exit must still reach its program, after its start. */
+static void test_a_wave_of_children_that_exit_at_once(void **state)
+{
+    (void)state;
+    wave *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    char *argv[] = {"/bin/true", NULL};
+    run_wave(w, argv, WAVE);
+    for (size_t i = 0; i < WAVE; i++) {
+        assert_int_equal(w->starts[i], 1);
+        assert_int_equal(w->exits[i], 1);
+    }
+    assert_int_equal(w->exit_before_start, 0);
+    free(w);
+}
+
+/* A command that cannot be executed: one spawn error, never a start or an
+ * exit, and what is left of the child is reaped. */
+static void test_exec_failure_is_one_spawn_error(void **state)
+{
+    (void)state;
+    wave *w = calloc(1, sizeof *w);
+    assert_non_null(w);
+    char *argv[] = {"/nonexistent/procmon-test", NULL};
+    run_wave(w, argv, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(w->spawn_errors[i], 1);
+        assert_int_equal(w->starts[i], 0);
+        assert_int_equal(w->exits[i], 0);
+    }
+    assert_string_equal(w->message, "cannot execute /nonexistent/procmon-test: No such file or directory");
+    free(w); /* and run_wave saw the runtime reap what was left of them */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_line_split_across_reads),
         cmocka_unit_test(test_many_lines_in_one_read),
+        cmocka_unit_test(test_a_wave_of_children_that_exit_at_once),
+        cmocka_unit_test(test_exec_failure_is_one_spawn_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
