@@ -134,7 +134,7 @@ def check_status(answer, expect):
     if not isinstance(procs, list) or (expect is not None and len(procs) != expect):
         return f"status listed {len(procs) if isinstance(procs, list) else procs!r} processes, want {expect}"
     for p in procs:
-        if p.get("state") not in ("running", "backoff", "stopping", "stopped", "exited", "fatal"):
+        if p.get("state") not in ("starting", "running", "backoff", "stopping", "stopped", "exited", "fatal"):
             return f"bad process entry: {str(p)[:200]}"
     return None
 
