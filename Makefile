@@ -18,15 +18,23 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS  += -std=c17 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-           -g $(OPT) $(SANFLAGS) -pthread -Iinclude -Isrc $(PKG_CFLAGS)
+           -g $(OPT) $(SANFLAGS) -pthread -Iinclude $(PKG_CFLAGS)
 LDFLAGS += $(SANFLAGS) -pthread
 LDLIBS  += $(PKG_LIBS)
 
-# The command-line program's own files; everything else in src/ is libprocmon.
-APP_SRC := src/main.c src/run.c src/cli.c
-LIB_SRC := $(filter-out $(APP_SRC),$(wildcard src/*.c))
-LIB_OBJ := $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
-APP_OBJ := $(APP_SRC:src/%.c=$(BUILD)/obj/%.o)
+# The parts, each in its folder (README.md, Layout).  Arrows run one way:
+# cli -> daemon -> config -> lib, and each part is compiled seeing only its
+# own headers and those of the parts below it, so an include against the
+# arrows does not build.  libprocmon is src/lib alone; the daemon and the
+# config reader are the program's (an internal archive the tests link too).
+PARTS := lib config daemon cli
+INC_lib    := -Isrc/lib
+INC_config := $(INC_lib) -Isrc/config
+INC_daemon := $(INC_config) -Isrc/daemon
+INC_cli    := $(INC_daemon) -Isrc/cli
+$(foreach part,$(PARTS),$(eval SRC_$(part) := $(wildcard src/$(part)/*.c)))
+$(foreach part,$(PARTS),$(eval OBJ_$(part) := $(SRC_$(part):src/%.c=$(BUILD)/obj/%.o)))
+HEADERS := $(wildcard include/*.h src/*/*.h)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
@@ -37,22 +45,32 @@ all: $(BUILD)/procmon
 deps:
 	@scripts/install-deps
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard include/*.h src/*.h) | $(BUILD)/obj
-	$(CC) $(CFLAGS) -c -o $@ $<
+define part_rule
+$(BUILD)/obj/$(1)/%.o: src/$(1)/%.c $(HEADERS) | $(BUILD)/obj/$(1)
+	$$(CC) $$(CFLAGS) $(INC_$(1)) -c -o $$@ $$<
+$(BUILD)/obj/$(1):
+	mkdir -p $$@
+endef
+$(foreach part,$(PARTS),$(eval $(call part_rule,$(part))))
 
-$(BUILD)/libprocmon.a: $(LIB_OBJ)
+$(BUILD)/libprocmon.a: $(OBJ_lib)
+	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/procmon: $(APP_OBJ) $(BUILD)/libprocmon.a
+$(BUILD)/libprocmon-internal.a: $(OBJ_config) $(OBJ_daemon)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/procmon: $(OBJ_cli) $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/*.h $(BUILD)/libprocmon.a | $(BUILD)/tests
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libprocmon.a $(LDLIBS) -lcmocka
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/*.h $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a | $(BUILD)/tests
+	$(CC) $(CFLAGS) $(INC_cli) $(LDFLAGS) -o $@ $< $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a $(LDLIBS) -lcmocka
 
 $(BUILD)/tests/child: tests/child.c | $(BUILD)/tests
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/tests:
 	mkdir -p $@
 
 unit: $(UNIT_BIN)
@@ -89,19 +107,19 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-                -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude -Isrc -g -O1 -Wall -Wextra
+                -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude $(INC_cli) -g -O1 -Wall -Wextra
 FUZZ_TARGETS := config lines shellwords request
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_SRC_config     := src/config.c src/envlist.c src/parse.c src/shellwords.c src/spec.c src/strbuild.c
-FUZZ_SRC_lines      := src/lines.c
-FUZZ_SRC_shellwords := src/shellwords.c src/envlist.c src/spec.c src/strbuild.c
-FUZZ_SRC_request    := src/request_decode.c src/parse.c
+FUZZ_SRC_config     := $(filter-out src/config/checkconfig.c src/config/sockpath.c,$(SRC_config)) src/lib/spec.c
+FUZZ_SRC_lines      := src/lib/lines.c
+FUZZ_SRC_shellwords := src/config/shellwords.c src/config/envlist.c src/lib/spec.c src/config/strbuild.c
+FUZZ_SRC_request    := src/daemon/request_decode.c src/config/parse.c
 
 $(FUZZ_DIR):
 	mkdir -p $@
 
 .SECONDEXPANSION:
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(wildcard include/*.h src/*.h) | $(FUZZ_DIR)
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $$(FUZZ_SRC_$$*) $(HEADERS) | $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm
 
 # fuzz_run SECONDS PARALLEL: runs every target, its output in

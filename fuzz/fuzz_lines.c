@@ -1,6 +1,6 @@
 /* libFuzzer target: the line splitter.  The first bytes of the input choose
  * `max` and the chunk sizes; the rest is the stream.  The emitted pieces,
- * joined back by the rules of src/lines.h, must give the stream again, and
+ * joined back by the rules of src/lib/lines.h, must give the stream again, and
  * no piece may be longer than `max`. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -65,7 +65,7 @@ static void on_line(void *arg, const char *line, size_t len)
     add(&r->text, line, len);
 }
 
-/* The pieces the rules of src/lines.h promise for `s`. */
+/* The pieces the rules of src/lib/lines.h promise for `s`. */
 static void expect(const char *s, size_t n, size_t max, rec *e)
 {
     size_t i = 0;
