@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
 
-.PHONY: all deps run check test unit cli bench clean fuzz fuzz-smoke
+.PHONY: all deps run check check-install test unit cli bench clean fuzz fuzz-smoke
 all: $(BUILD)/procmon
 
 deps:
@@ -83,10 +83,15 @@ cli: $(BUILD)/procmon $(HELPER_BIN)
 test: $(UNIT_BIN) $(BUILD)/procmon $(HELPER_BIN)
 	tests/run $(BUILD)
 
-# Every test, plain and under the sanitizers.
+# Every test, plain and under the sanitizers, then the installed files.
 check: deps
 	$(MAKE) test SAN=0
 	$(MAKE) test SAN=1
+	$(MAKE) check-install
+
+# make install into a temporary DESTDIR, used as a user would.
+check-install: deps
+	bats tests/install
 
 run: deps $(BUILD)/procmon
 	$(BUILD)/procmon run --min-restart-delay 0.5 --max-restart-delay 4 --name demo -- examples/demo.sh
@@ -96,6 +101,64 @@ bench: deps $(BUILD)/procmon
 
 clean:
 	rm -rf build
+
+# ---- The shared library, and installing ----
+# `make install` (and `make uninstall`) honour PREFIX (/usr/local) and
+# DESTDIR, and the usual *DIR variables; they use the plain build.  The
+# shared library exports the functions of include/procmon.h alone
+# (src/lib/libprocmon.map), under the soname libprocmon.so.MAJOR.
+VERSION := $(shell sed -nE 's/^\#define PM_VERSION_(MAJOR|MINOR|PATCH) ([0-9]+).*/\2/p' include/procmon.h | paste -sd.)
+SONAME  := libprocmon.so.$(firstword $(subst ., ,$(VERSION)))
+SHLIB   := $(BUILD)/libprocmon.so.$(VERSION)
+OBJ_pic := $(SRC_lib:src/%.c=$(BUILD)/pic/%.o)
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
+CONTRIBDIR ?= $(DATADIR)/procmon
+MAN_PAGES  := doc/procmon.1 doc/procmon.conf.5 doc/procmon-protocol.7
+CONTRIB    := contrib/logrotate.conf
+# What install puts where, relative to DESTDIR: uninstall removes these.
+INSTALLED  := $(BINDIR)/procmon $(LIBDIR)/libprocmon.so.$(VERSION) $(LIBDIR)/$(SONAME) \
+              $(LIBDIR)/libprocmon.so $(LIBDIR)/libprocmon.a $(LIBDIR)/pkgconfig/procmon.pc \
+              $(INCLUDEDIR)/procmon.h $(BASHCOMPDIR)/procmon $(ZSHCOMPDIR)/_procmon \
+              $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
+              $(addprefix $(CONTRIBDIR)/,$(notdir $(CONTRIB)))
+
+$(BUILD)/pic/lib/%.o: src/lib/%.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fPIC $(INC_lib) -c -o $@ $<
+
+$(SHLIB): $(OBJ_pic) src/lib/libprocmon.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/lib/libprocmon.map \
+	    -Wl,--no-undefined -o $@ $(OBJ_pic) $$(pkg-config --libs libuv)
+
+.PHONY: install uninstall shlib
+shlib: $(SHLIB)
+
+install: $(BUILD)/procmon $(BUILD)/libprocmon.a $(SHLIB)
+	@[ "$(SAN)" = 0 ] || { echo "make install: not with SAN=1" >&2; exit 2; }
+	install -d $(sort $(dir $(addprefix $(DESTDIR),$(INSTALLED))))
+	install -m 755 $(BUILD)/procmon $(DESTDIR)$(BINDIR)/procmon
+	install -m 644 $(SHLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sfn libprocmon.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libprocmon.so
+	install -m 644 $(BUILD)/libprocmon.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 include/procmon.h $(DESTDIR)$(INCLUDEDIR)/
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	    src/lib/procmon.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/procmon.pc
+	$(foreach m,$(MAN_PAGES),install -m 644 $(m) $(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(m)))/ &&) true
+	install -m 644 contrib/completions/procmon.bash $(DESTDIR)$(BASHCOMPDIR)/procmon
+	install -m 644 contrib/completions/_procmon $(DESTDIR)$(ZSHCOMPDIR)/_procmon
+	install -m 644 $(CONTRIB) $(DESTDIR)$(CONTRIBDIR)/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(CONTRIBDIR) 2>/dev/null
 
 # ---- Fuzzing with libFuzzer (clang; Debian: clang, libclang-rt-dev) ----
 # `make fuzz` runs each target for FUZZ_SECONDS (default 60), one after the

@@ -19,7 +19,16 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PM_VERSION "0.1.0"
+/* The version this header belongs to; pm_version() tells the one linked. */
+#define PM_VERSION_MAJOR 0
+#define PM_VERSION_MINOR 1
+#define PM_VERSION_PATCH 0
+#define PM_VERSION_TEXT_(a, b, c) #a "." #b "." #c
+#define PM_VERSION_TEXT(a, b, c) PM_VERSION_TEXT_(a, b, c)
+#define PM_VERSION PM_VERSION_TEXT(PM_VERSION_MAJOR, PM_VERSION_MINOR, PM_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library linked at run time. */
+const char *pm_version(void);
 
 typedef struct pm_monitor pm_monitor;
 typedef struct pm_runtime pm_runtime;
