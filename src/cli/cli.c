@@ -1095,7 +1095,7 @@ static const command commands[] = {
      "usage: procmon [-s PATH] reopen\n"
      "\n"
      "Reopens procmon's log file and every program's output file (as SIGUSR2\n"
-     "does), for log rotation by renaming: see examples/logrotate.conf.\n"
+     "does), for log rotation by renaming: see contrib/logrotate.conf.\n"
      "Exit status 1 when a file cannot be reopened (the old one stays in use).\n"},
     {"shutdown", cmd_reload_shutdown,
      "usage: procmon [-s PATH] shutdown\n"
