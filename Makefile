@@ -120,7 +120,7 @@ MANDIR     ?= $(DATADIR)/man
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
 CONTRIBDIR ?= $(DATADIR)/procmon
-MAN_PAGES  := doc/procmon.1 doc/procmon.conf.5 doc/procmon-protocol.7
+MAN_PAGES  := doc/procmon.1 doc/libprocmon.3 doc/procmon.conf.5 doc/procmon-protocol.7
 CONTRIB    := contrib/logrotate.conf
 # What install puts where, relative to DESTDIR: uninstall removes these.
 INSTALLED  := $(BINDIR)/procmon $(LIBDIR)/libprocmon.so.$(VERSION) $(LIBDIR)/$(SONAME) \

@@ -35,8 +35,9 @@ header_functions() {
 @test "install puts every part where PREFIX says" {
     local f
     for f in bin/procmon lib/libprocmon.so.0 lib/libprocmon.so lib/libprocmon.a include/procmon.h \
-        lib/pkgconfig/procmon.pc share/man/man1/procmon.1 share/man/man5/procmon.conf.5 \
-        share/man/man7/procmon-protocol.7 share/bash-completion/completions/procmon \
+        lib/pkgconfig/procmon.pc share/man/man1/procmon.1 share/man/man3/libprocmon.3 \
+        share/man/man5/procmon.conf.5 share/man/man7/procmon-protocol.7 \
+        share/bash-completion/completions/procmon \
         share/zsh/site-functions/_procmon share/procmon/logrotate.conf; do
         [ -e "$DEST/usr/$f" ] || { echo "missing: /usr/$f" >&2; return 1; }
     done
