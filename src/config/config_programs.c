@@ -1,0 +1,294 @@
+/* The second pass, second part: each [program:x] becomes one pm_program
+ * for each of its numprocs processes, under each [group:x] that lists it
+ * (or under its own name), with [supervisord]'s environment under its own. */
+#include "config_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envlist.h"
+#include "parse.h"
+#include "spec.h"
+
+/* Takes name and spec (on success only). */
+static bool add_program(loader *ld, pm_config *cfg, char *name, pm_spec *spec, const section *sec,
+                        const entry *name_entry)
+{
+    for (size_t i = 0; i < cfg->nprograms; i++) {
+        if (strcmp(cfg->programs[i].name, name) == 0) {
+            pm_cfg_fail_at(ld, name_entry->file, name_entry->line,
+                           "duplicate program name '%s' (first at %s:%d)", name, cfg->programs[i].file,
+                           cfg->programs[i].line);
+            return false;
+        }
+    }
+    char *file = strdup(sec->file);
+    if (!file) {
+        pm_cfg_fail_oom(ld);
+        return false;
+    }
+    cfg->programs[cfg->nprograms++] = (pm_program){.name = name, .spec = *spec, .file = file,
+                                                   .line = sec->line};
+    return true;
+}
+
+/* [supervisord]'s environment under the program's own: a key in both takes
+ * the program's value (supervisord's env.update()).  NULL if both are empty. */
+static char **merge_env(char *const *global, char *const *own, bool *oom)
+{
+    size_t n = 0, m = 0;
+    while (global && global[n])
+        n++;
+    while (own && own[m])
+        m++;
+    if (n + m == 0)
+        return NULL;
+    char **env = calloc(n + m + 1, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; env && i < n; i++) {
+        size_t len = strcspn(global[i], "=");
+        if (!pm_cfg_env_find(own, global[i], len) && !(env[k++] = strdup(global[i])))
+            *oom = true;
+    }
+    for (size_t i = 0; env && i < m; i++)
+        if (!(env[k++] = strdup(own[i])))
+            *oom = true;
+    if (!env || *oom) {
+        *oom = true;
+        pm_strv_free(env);
+        return NULL;
+    }
+    return env;
+}
+
+/* The program's own environment, expanded with [supervisord]'s and
+ * procmon's (not its own, as supervisord does); NULL with *env NULL if it
+ * sets none. */
+static bool program_env(loader *ld, const expansions *ex, const section *sec, char ***env)
+{
+    *env = NULL;
+    const entry *e = pm_cfg_find_entry(sec, "environment");
+    if (!e)
+        return true;
+    expansions outer = *ex;
+    outer.program_env = NULL;
+    char *v = pm_cfg_expand(ld, &outer, sec, e);
+    if (!v)
+        return false;
+    char why[256];
+    int r = pm_envlist_parse(v, env, why, sizeof why);
+    if (r == -ENOMEM)
+        pm_cfg_fail_oom(ld);
+    else if (r < 0)
+        pm_cfg_fail_value(ld, sec, e, v, "%s", why);
+    free(v);
+    return r == 0;
+}
+
+/* What a [group:x] gives its members. */
+typedef struct group_info {
+    const char *name; /* NULL: the program is in no group */
+    bool has_priority;
+    int priority;
+} group_info;
+
+static void build_program(loader *ld, const section *sec, pm_config *cfg, const group_info *grp)
+{
+    char *program = pm_cfg_program_name(sec);
+    if (!program) {
+        pm_cfg_fail_oom(ld);
+        return;
+    }
+    expansions ex = {.host = ld->host, .program = program, .group = grp->name,
+                     .global_env = cfg->environment};
+    long long numprocs = 1, start = 0;
+    const entry *np = pm_cfg_find_entry(sec, "numprocs"), *ns = pm_cfg_find_entry(sec, "numprocs_start");
+    const entry *pn = pm_cfg_find_entry(sec, "process_name");
+    const entry default_pn = {.key = "process_name", .written = "process_name",
+                              .value = "%(program_name)s", .file = sec->file,
+                              .here = ld->sources[0]->here, .line = sec->line};
+    if (!pm_cfg_find_entry(sec, "command"))
+        pm_cfg_fail_at(ld, sec->file, sec->line, "[%s] has no command", sec->header);
+    else if (pm_cfg_section_integer(ld, &ex, sec, "numprocs", 1, "expected a whole number, 1 or more",
+                                    &numprocs) &&
+             pm_cfg_section_integer(ld, &ex, sec, "numprocs_start", 0, "expected a whole number, 0 or more",
+                                    &start) &&
+             numprocs > 1 && !strstr(pn ? pn->value : default_pn.value, "%(process_num)"))
+        pm_cfg_fail_at(ld, (pn ? pn : np)->file, (pn ? pn : np)->line,
+                       "numprocs is %lld in [%s], so process_name needs %%(process_num)d to make names differ",
+                       numprocs, sec->header);
+    if (!ld->failed && start + numprocs - 1 > INT_MAX) /* so start > 0: ns is set */
+        pm_cfg_fail_value(ld, sec, ns, ns->value, "numprocs_start + numprocs is too large");
+    pm_program *programs = NULL;
+    if (!ld->failed && !(programs = realloc(cfg->programs, (cfg->nprograms + (size_t)numprocs) * sizeof *programs)))
+        pm_cfg_fail_oom(ld);
+    if (programs)
+        cfg->programs = programs;
+    for (long long i = 0; i < numprocs && !ld->failed; i++) {
+        ex.has_num = true;
+        ex.process_num = start + i;
+        ex.numprocs = numprocs;
+        ex.program_env = NULL;
+        const entry *name_entry = pn ? pn : &default_pn;
+        char *name = pm_cfg_expand(ld, &ex, sec, name_entry);
+        const char *why = name ? pm_name_problem(name) : NULL;
+        if (why) {
+            pm_cfg_fail_value(ld, sec, name_entry, name, "%s", why);
+            free(name);
+        }
+        if (!name || why)
+            break;
+        /* A group's member is addressed as "group:name", as in supervisorctl,
+         * except one named as its group: supervisord's make_namespec shows
+         * it by its bare name ([group:web] programs=web: "web"). */
+        char *full = name;
+        if (grp->name && strcmp(grp->name, name) != 0 && asprintf(&full, "%s:%s", grp->name, name) < 0) {
+            free(name);
+            pm_cfg_fail_oom(ld);
+            break;
+        }
+        if (full != name)
+            free(name);
+        char **own = NULL;
+        progbuild b;
+        pm_cfg_progbuild_init(&b);
+        bool ok = program_env(ld, &ex, sec, &own);
+        ex.program_env = own;
+        ok = ok && pm_cfg_apply_keys(ld, &ex, sec, &b);
+        bool oom = false;
+        if (ok) {
+            b.spec.env = merge_env(cfg->environment, own, &oom);
+            if (oom)
+                pm_cfg_fail_oom(ld);
+            if (grp->has_priority)
+                b.spec.priority = grp->priority;
+        }
+        pm_strv_free(own);
+        if (!ok || oom || !add_program(ld, cfg, full, &b.spec, sec, name_entry)) {
+            pm_spec_free(&b.spec);
+            free(full);
+        } else if (!pm_cfg_take_outputs(cfg, &cfg->programs[cfg->nprograms - 1], &b)) {
+            pm_cfg_fail_oom(ld);
+        }
+        free(b.out.path);
+        free(b.err.path);
+    }
+    free(program);
+}
+
+/* The [group:x] that lists program `name`, from the n-th on, or NULL. */
+static const section *group_of(loader *ld, const char *name, size_t *from, const entry **at)
+{
+    for (; *from < ld->nsecs && !ld->failed; (*from)++) {
+        const section *sec = &ld->secs[*from];
+        const entry *e = sec->kind == SEC_GROUP ? pm_cfg_find_entry(sec, "programs") : NULL;
+        if (!e)
+            continue;
+        expansions ex = {.host = ld->host};
+        char *v = pm_cfg_expand(ld, &ex, sec, e);
+        bool member = false;
+        for (char *save = NULL, *p = v ? strtok_r(v, ",", &save) : NULL; p && !member;
+             p = strtok_r(NULL, ",", &save)) {
+            const char *b = pm_cfg_skip_blanks(p);
+            size_t len = strlen(b);
+            while (len && isspace((unsigned char)b[len - 1]))
+                len--;
+            member = len == strlen(name) && strncmp(b, name, len) == 0;
+        }
+        free(v);
+        if (member) {
+            *at = e;
+            return sec;
+        }
+    }
+    return NULL;
+}
+
+/* Every [group:x] names programs that exist and has a valid priority. */
+static void check_groups(loader *ld)
+{
+    for (size_t i = 0; i < ld->nsecs && !ld->failed; i++) {
+        const section *sec = &ld->secs[i];
+        if (sec->kind != SEC_GROUP)
+            continue;
+        const entry *e = pm_cfg_find_entry(sec, "programs");
+        if (!e) {
+            pm_cfg_fail_at(ld, sec->file, sec->line, "[%s] has no programs", sec->header);
+            return;
+        }
+        long long n;
+        if (!pm_cfg_section_integer(ld, &(expansions){.host = ld->host}, sec, "priority", INT_MIN,
+                                    "expected a whole number", &n))
+            return;
+        expansions ex = {.host = ld->host};
+        char *v = pm_cfg_expand(ld, &ex, sec, e);
+        for (char *save = NULL, *p = v ? strtok_r(v, ",", &save) : NULL; p && !ld->failed;
+             p = strtok_r(NULL, ",", &save)) {
+            char *b = (char *)pm_cfg_skip_blanks(p);
+            size_t len = strlen(b);
+            while (len && isspace((unsigned char)b[len - 1]))
+                b[--len] = '\0';
+            bool found = false;
+            for (size_t j = 0; j < ld->nsecs && !found; j++) {
+                const section *ps = &ld->secs[j];
+                if (ps->kind != SEC_PROGRAM && strncmp(ps->header, "fcgi-program:", 13) != 0)
+                    continue;
+                char *pname = pm_cfg_program_name(ps);
+                found = pname && strcmp(pname, b) == 0;
+                free(pname);
+            }
+            if (!found)
+                pm_cfg_fail_value(ld, sec, e, e->value, "no [program:%s]", b);
+        }
+        free(v);
+    }
+}
+
+/* Builds the program of `sec`: once for each group that lists it, or once
+ * under its own name if none does (supervisord's homogeneous group). */
+static void build_programs_of(loader *ld, const section *sec, pm_config *cfg)
+{
+    char *name = pm_cfg_program_name(sec);
+    if (!name) {
+        pm_cfg_fail_oom(ld);
+        return;
+    }
+    bool grouped = false;
+    const entry *at;
+    for (size_t from = 0; !ld->failed; from++) {
+        const section *g = group_of(ld, name, &from, &at);
+        if (!g)
+            break;
+        grouped = true;
+        char *gname = pm_cfg_program_name(g);
+        group_info info = {.name = gname};
+        long long prio;
+        if (!gname) {
+            pm_cfg_fail_oom(ld);
+        } else if (pm_cfg_find_entry(g, "priority") &&
+                   pm_cfg_section_integer(ld, &(expansions){.host = ld->host}, g, "priority", INT_MIN,
+                                          "expected a whole number", &prio)) {
+            info.has_priority = true;
+            info.priority = (int)prio;
+        }
+        if (!ld->failed)
+            build_program(ld, sec, cfg, &info);
+        free(gname);
+    }
+    if (!grouped && !ld->failed)
+        build_program(ld, sec, cfg, &(group_info){0});
+    free(name);
+}
+
+void pm_cfg_build_programs(loader *ld, pm_config *cfg)
+{
+    if (!ld->failed)
+        check_groups(ld);
+    for (size_t i = 0; i < ld->nsecs && !ld->failed; i++)
+        if (ld->secs[i].kind == SEC_PROGRAM)
+            build_programs_of(ld, &ld->secs[i], cfg);
+}
