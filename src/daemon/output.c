@@ -783,7 +783,7 @@ bool pm_output_is_auto_name(const char *name, const char *identifier)
     len -= 6;
     if ((len = cut_suffix(name, len, "-", 1)) < 0)
         return false;
-    /* "---IDENTIFIER", with '/' written as '_' (config.c's auto_prefix) */
+    /* "---IDENTIFIER", with '/' written as '_' (config_keys.c's auto_prefix) */
     size_t n = strlen(identifier);
     if (len < (ptrdiff_t)n)
         return false;
