@@ -1,6 +1,6 @@
 /* The config file: INI sections -> monitor options and program specs, with
  * every error naming FILE:LINE.  The format is the common part of
- * supervisord's (interface contract §5, §6); see config.c for what inih does
+ * supervisord's (interface contract §5, §6); see config_read.c for what inih does
  * with the text and what is not supported yet. */
 #ifndef PM_CONFIG_H
 #define PM_CONFIG_H

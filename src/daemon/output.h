@@ -105,7 +105,7 @@ int pm_outputs_reopen(pm_outputs *o, double now);
  * AUTO files for `identifier` ("procmon" unless [supervisord] identifier):
  * NAME-stdout---IDENTIFIER-XXXXXX.log or NAME-stderr---..., XXXXXX six
  * letters or digits, or one of its backups (.log.N); a '/' in the identifier
- * is a '_' in the name, as config.c writes it.  Narrower than supervisord's
+ * is a '_' in the name, as config_keys.c writes it.  Narrower than supervisord's
  * own pattern, which takes any name holding ---IDENTIFIER- and .log. */
 bool pm_output_is_auto_name(const char *name, const char *identifier);
 /* supervisord's clear_autochildlogdir, at start-up: removes from folder `dir`
