@@ -230,3 +230,14 @@ check: fuzz-smoke
 valgrind: deps
 	$(MAKE) SAN=0 build/plain/procmon build/plain/tests/child
 	tests/valgrind/run build/plain
+
+# ---- The Debian package ----
+# `make check-package` builds the packages of debian/ (procmon, libprocmon0,
+# libprocmon-dev) from a copy of the tree under build/package/, runs lintian
+# on them (an error fails), installs them into a fresh Debian 12 chroot,
+# uses them there and purges them; see scripts/check-package.  Root (or
+# sudo) and Debian's archive; the output is also in
+# build/package/check-package.log.
+.PHONY: check-package
+check-package:
+	scripts/check-package
