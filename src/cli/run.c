@@ -6,6 +6,8 @@
 #include "logstream.h"
 #include "parse.h"
 #include "procmon.h"
+#include "reload.h"
+#include "requests.h"
 #include "sockpath.h"
 #include "spec.h"
 #include "startup.h"
@@ -304,6 +306,8 @@ static int run_with_config(run_args *args)
             .nprograms = cfg.nprograms,
             .on_ready = pm_startup_on_ready,
             .on_ready_arg = &ready,
+            .handle_request = pm_handle_request,
+            .reload = pm_reload,
         };
         status = pm_daemon_run(&settings);
     }
@@ -335,6 +339,7 @@ static int run_one(run_args *args)
         .log_format = args->log_format,
         .programs = &program,
         .nprograms = 1,
+        .handle_request = pm_handle_request, /* no config file: nothing to reload */
     };
     return pm_daemon_run(&settings);
 }

@@ -1,11 +1,13 @@
-/* The running supervisor: loop, signals, monitor, log stream, control
- * socket, reload and shutdown. */
+/* The running supervisor's core: loop, signals, monitor, log stream,
+ * control socket, outputs and shutdown.  Requests and reload come from its
+ * settings' callbacks (daemon.h). */
 #include "daemon.h"
 
 #include "parse.h"
 #include "recover.h"
 #include "spec.h"
 #include "statefile.h"
+#include "tailline.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -328,7 +330,7 @@ static void on_signal(uv_signal_t *h, int signum)
     }
     case SIGHUP:
         if (d->settings->config_path)
-            pm_daemon_reload(d, NULL);
+            d->settings->reload(d, NULL);
         else
             pm_logstream_message(d->log, "SIGHUP: no config file to reload");
         break;
@@ -489,7 +491,7 @@ static int daemon_setup(pm_daemon *d)
     d->flusher.data = d;
     uv_prepare_start(&d->flusher, before_poll);
     if (s->socket_path &&
-        (r = pm_control_listen(&d->loop, s->socket_path, pm_daemon_handle_request, d, &d->ctl, err,
+        (r = pm_control_listen(&d->loop, s->socket_path, s->handle_request, d, &d->ctl, err,
                                sizeof err)) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         return r;
@@ -502,7 +504,7 @@ static int daemon_setup(pm_daemon *d)
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         pm_logstream_message(d->log, "cannot become a child subreaper: %s", strerror(errno));
     if (s->state_path)
-        pm_recover(s->state_path, s, d->log);
+        pm_recover(s->state_path, s->programs, s->nprograms, s->opts.kill_time, d->log);
     if ((r = pm_runtime_uv_new(&d->loop, &d->rt)) < 0 ||
         (r = pm_monitor_new(d->rt, &s->opts, &d->mon)) < 0) {
         fprintf(stderr, "procmon: cannot set up the supervisor: %s\n", strerror(-r));

@@ -1,5 +1,8 @@
-/* The running supervisor: the loop, the monitor, the log stream, the control
- * socket, reload and shutdown.  requests.c answers the control requests. */
+/* The running supervisor's core: the loop, the monitor, the log stream, the
+ * control socket, the outputs and shutdown.  Request handling (requests.h)
+ * and reload (reload.h) sit above it and use this header; the core reaches
+ * them only through the callbacks in its settings, so that the calls
+ * between these files run one way. */
 #ifndef PM_DAEMON_H
 #define PM_DAEMON_H
 
@@ -15,6 +18,8 @@
  * logfile_backups, when the config file does not say. */
 #define PM_LOG_DEFAULT_MAXBYTES (50LL << 20)
 #define PM_LOG_DEFAULT_BACKUPS 10
+
+typedef struct pm_daemon pm_daemon;
 
 typedef struct pm_daemon_settings {
     pm_options opts;
@@ -32,6 +37,11 @@ typedef struct pm_daemon_settings {
      * line in err to exit 1.  `procmon run -c` writes its pidfile here. */
     int (*on_ready)(void *arg, char *err, size_t errlen);
     void *on_ready_arg;
+    /* Answers the control socket's requests (pm_handle_request); required
+     * with socket_path. */
+    pm_request_handler handle_request;
+    /* What SIGHUP calls (pm_reload); required with config_path. */
+    void (*reload)(pm_daemon *d, pm_request *req);
 } pm_daemon_settings;
 
 /* What the daemon keeps beside each process (the monitor's user data). */
@@ -48,7 +58,7 @@ typedef struct pm_procdata {
     pm_target *held_for;         /* its output is not read until this target catches up */
 } pm_procdata;
 
-typedef struct pm_daemon {
+struct pm_daemon {
     uv_loop_t loop;
     pm_runtime *rt;
     pm_monitor *mon;
@@ -69,7 +79,7 @@ typedef struct pm_daemon {
     bool stopping;
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;
-} pm_daemon;
+};
 
 /* Runs until shutdown; returns the exit status. */
 int pm_daemon_run(const pm_daemon_settings *settings);
@@ -83,14 +93,7 @@ int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from
 int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen);
 /* True when both describe the same output settings (reload). */
 bool pm_daemon_outputs_equal(const pm_procdata *pd, const pm_program *p);
-/* Re-reads the config file and applies it; answers req (may be NULL). */
-void pm_daemon_reload(pm_daemon *d, pm_request *req);
 /* Stops everything and leaves the loop; answers req (may be NULL) once done. */
 void pm_daemon_shutdown(pm_daemon *d, pm_request *req);
-
-/* requests.c: answers one control request. */
-void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t *msg);
-/* {"stream":"stdout","line":"..."} for tail and its followers. */
-json_t *pm_tail_line_json(int stream, const char *data, size_t len);
 
 #endif

@@ -86,11 +86,11 @@ static size_t scan(leftover *l, size_t n)
     return alive;
 }
 
-static const pm_program *program_named(const pm_daemon_settings *s, const char *name)
+static const pm_program *program_named(const pm_program *programs, size_t n, const char *name)
 {
-    for (size_t i = 0; i < s->nprograms; i++)
-        if (strcmp(s->programs[i].name, name) == 0)
-            return &s->programs[i];
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(programs[i].name, name) == 0)
+            return &programs[i];
     return NULL;
 }
 
@@ -141,7 +141,8 @@ static size_t find_leftovers(const pm_state_entry *e, size_t n, leftover *l)
     return count;
 }
 
-void pm_recover(const char *path, const pm_daemon_settings *s, pm_logstream *log)
+void pm_recover(const char *path, const pm_program *programs, size_t nprograms, double kill_time,
+                pm_logstream *log)
 {
     pm_state_entry *entries;
     size_t n;
@@ -158,9 +159,9 @@ void pm_recover(const char *path, const pm_daemon_settings *s, pm_logstream *log
         pm_logstream_message(log, "recovery: out of memory reading %s", path);
     double t0 = now();
     for (size_t i = 0; i < count; i++) {
-        const pm_program *p = program_named(s, l[i].name);
+        const pm_program *p = program_named(programs, nprograms, l[i].name);
         int sig = p ? p->spec.stop_signal : SIGTERM;
-        l[i].deadline = t0 + (p && p->spec.kill_time >= 0 ? p->spec.kill_time : s->opts.kill_time);
+        l[i].deadline = t0 + (p && p->spec.kill_time >= 0 ? p->spec.kill_time : kill_time);
         pm_logstream_message(log, "recovery: %s: stopping process group %d, left running by an earlier procmon",
                              l[i].name, (int)l[i].pgid);
         if (kill(-l[i].pgid, sig) < 0 && errno == ESRCH)

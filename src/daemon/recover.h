@@ -4,11 +4,15 @@
 #ifndef PM_RECOVER_H
 #define PM_RECOVER_H
 
-#include "daemon.h"
+#include "config.h"
+#include "logstream.h"
 
 /* Reads the state file at path, stops what is still running from it (each
- * group with its program's stop signal, SIGKILL after the kill time), logs
- * each step and removes the file.  Blocks until they are gone. */
-void pm_recover(const char *path, const pm_daemon_settings *s, pm_logstream *log);
+ * group with its program's stop signal, SIGKILL after its kill time, else
+ * kill_time), logs each step and removes the file.  Blocks until they are
+ * gone.  Given the programs, not the daemon's settings: the daemon calls
+ * it, so it does not depend on daemon.h. */
+void pm_recover(const char *path, const pm_program *programs, size_t nprograms, double kill_time,
+                pm_logstream *log);
 
 #endif

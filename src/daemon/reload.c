@@ -2,7 +2,7 @@
  * New programs are added and started, removed ones stopped and forgotten,
  * changed ones stopped and started with their new settings, unchanged ones
  * left alone.  A file that does not load changes nothing. */
-#include "daemon.h"
+#include "reload.h"
 
 #include "spec.h"
 #include "startup.h"
@@ -154,7 +154,7 @@ static void apply(reload *rl, const pm_config *cfg)
                            changed);
 }
 
-void pm_daemon_reload(pm_daemon *d, pm_request *req)
+void pm_reload(pm_daemon *d, pm_request *req)
 {
     const char *path = d->settings->config_path;
     if (!path) {

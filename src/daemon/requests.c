@@ -1,8 +1,10 @@
 /* Answers the control requests of doc/protocol.md with the monitor. */
-#include "daemon.h"
+#include "requests.h"
 
 #include "parse.h"
+#include "reload.h"
 #include "spec.h"
+#include "tailline.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -412,18 +414,6 @@ static void handle_add(pm_daemon *d, pm_request *req, json_t *msg)
         pm_request_answer(req, json_pack("{sb}", "ok", 1));
 }
 
-json_t *pm_tail_line_json(int stream, const char *data, size_t len)
-{
-    size_t n;
-    char *text = pm_log_render_utf8(data, len, &n);
-    if (!text)
-        return NULL;
-    json_t *obj = json_pack("{sss s%}", "stream", stream == PM_STDERR ? "stderr" : "stdout",
-                            "line", text, n);
-    free(text);
-    return obj;
-}
-
 static void append_line(void *arg, int stream, const char *line, size_t len)
 {
     json_t *obj = pm_tail_line_json(stream, line, len);
@@ -492,7 +482,7 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
         pm_request_answer(req, answer);
 }
 
-void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t *msg)
+void pm_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t *msg)
 {
     pm_daemon *d = daemon;
     if (d->stopping && cmd != PM_CMD_STATUS && cmd != PM_CMD_SHUTDOWN && cmd != PM_CMD_TAIL) {
@@ -525,7 +515,7 @@ void pm_daemon_handle_request(void *daemon, pm_request *req, pm_cmd cmd, json_t 
         handle_tail(d, req, msg);
         break;
     case PM_CMD_RELOAD:
-        pm_daemon_reload(d, req);
+        pm_reload(d, req);
         break;
     case PM_CMD_REOPEN: {
         char err[256];
