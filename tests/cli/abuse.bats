@@ -51,7 +51,7 @@ rounds() {
     fds0=$(fd_count "$PM_PID")
     for round in 1 2 3; do
         run clients "$@" --expect "$expect"
-        echo "# round $round: $output" >&3
+        show_output "round $round:"
         [ "$status" -eq 0 ]
         kill -0 "$PM_PID"
         if ! wait_for "$DEADLINE" fds_at_most "$PM_PID" "$fds0"; then
@@ -90,7 +90,7 @@ rounds() {
     wait_for "$DEADLINE" all_running 40
     # 64 MB would hold 250 answers: far more than the socket's buffers.
     run clients pipeline --seconds $((5 * SCALE)) --rss-slack-mb $((64 + RSS_SLACK_MB)) --expect 40
-    echo "# $output" >&3
+    show_output
     [ "$status" -eq 0 ]
     all_running 40
 }
@@ -116,7 +116,7 @@ rounds() {
     # 100 clients, 2 answers of 250 KB each: 50 MB if each were copied and
     # kept until the loop's next turn.
     run clients vanished --clients 100 --expect 40 --rss-slack-mb $((8 + RSS_SLACK_MB))
-    echo "# $output" >&3
+    show_output
     [ "$status" -eq 0 ]
 }
 
@@ -125,6 +125,6 @@ rounds() {
     start_daemon
     wait_for "$DEADLINE" all_running 5
     run clients edge --expect 5
-    echo "# $output" >&3
+    show_output
     [ "$status" -eq 0 ]
 }

@@ -11,14 +11,22 @@ dropped_of() {
 }
 
 # Starts procmon with its standard output read by slow_reader.py ARGS.
+# procmon starts only once the reader is reading: a reader still starting up
+# on a busy machine would be taken for one that stalled (no progress for 2 s).
+# Meanwhile the FIFO is held open here (for reading and writing: no open
+# waits), and closed once procmon has its end, so that the reader sees the
+# end of the stream when procmon is gone.
 start_behind_reader() {
     mkfifo "$TMP/stdout"
-    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$TMP/out" "$@" < "$TMP/stdout" &
+    exec 8<>"$TMP/stdout"
+    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$TMP/out" --ready "$TMP/reading" "$@" < "$TMP/stdout" 8<&- &
     READER=$!
+    wait_for "$DEADLINE" test -e "$TMP/reading"
     SOCK=$TMP/procmon.sock
-    "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" > "$TMP/stdout" 2>"$TMP/stderr" &
+    "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" > "$TMP/stdout" 2>"$TMP/stderr" 8<&- &
     PM_PID=$!
-    wait_for "$DEADLINE" log_has ", control socket $SOCK"
+    wait_for_daemon
+    exec 8<&-
 }
 
 teardown() {
@@ -82,11 +90,12 @@ autorestart = false
 EOF2
     mkfifo "$TMP/logpipe"
     # Open for reading from the start (this descriptor never reads; 3 is
-    # bats's own), so that procmon never finds the FIFO without a reader,
-    # however slowly python starts.
+    # bats's own), so that procmon never finds the FIFO without a reader;
+    # and procmon starts once the reader is reading (see start_behind_reader).
     exec 8<>"$TMP/logpipe"
-    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$LOG" --pause 0.005 < "$TMP/logpipe" &
+    python3 "$BATS_TEST_DIRNAME/slow_reader.py" "$LOG" --pause 0.005 --ready "$TMP/reading" < "$TMP/logpipe" &
     READER=$!
+    wait_for "$DEADLINE" test -e "$TMP/reading"
     SOCK=$TMP/procmon.sock
     "$PROCMON" run -s "$SOCK" --log-file "$TMP/logpipe" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
     PM_PID=$!

@@ -22,17 +22,28 @@ Modes:
                large statuses each and hang up: it finds them all gone at
                once, and may not hold their answers meanwhile (peak RSS)
   edge         request lines just under and just over the 64 KiB limit
-  probe        no abuse: status again and again, timed (for faults.bats)
+  probe        no abuse: status again and again, timed (for faults.bats);
+               with --start, after asking the daemon to start programs
+  startwave    no abuse: status from the moment the socket takes a
+               connection until every process runs (a start-up wave)
 
-Only the standard library.  --scale multiplies every time limit (the tests
+How long an answer may take is not a fixed number of seconds: the modes
+with a prober first time the status round trip of the same daemon at rest
+(--idle-requests answers, one after another) and derive the limit from it
+and from --target-ms and --factor (see latency_limit).  --scale multiplies
+the deadlines that only catch a daemon that stopped answering (the tests
 pass $DEADLINE / 30, so that a run under valgrind gets more time).
+
+Only the standard library.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import signal
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -108,14 +119,17 @@ class LineReader:
         self.s = s
         self.buf = b""
 
-    def line(self):
+    def raw_line(self):
         while b"\n" not in self.buf:
             data = self.s.recv(1 << 16)
             if not data:
                 raise EOFError("connection closed before the end of the answer")
             self.buf += data
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        return line
+
+    def line(self):
+        return json.loads(self.raw_line())
 
 
 def ask(path, request, timeout):
@@ -158,60 +172,200 @@ def raise_fd_limit(want):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-class Prober(threading.Thread):
+class Prober:
     """A well-behaved client asking for status again and again, each answer
-    checked and timed, until stopped."""
+    checked and timed (from the request to the end of the answer line: our
+    own parsing of it is not the daemon's time), until finished.  It asks
+    from a process of its own, so that our other threads (the misbehaving
+    clients) cannot hold it up: they would hold Python's lock, and their
+    wait would be taken for the daemon's.  What it finds comes back here
+    through a pipe."""
 
-    def __init__(self, path, expect, max_latency, errors):
-        super().__init__(daemon=True)
-        self.path, self.expect, self.max_latency, self.errors = path, expect, max_latency, errors
-        self.stop = threading.Event()
-        self.count = 0
-        self.worst = 0.0
+    def __init__(self, path, expect, errors, timeout):
+        self.path, self.expect, self.errors, self.timeout = path, expect, errors, timeout
+        self.took = []  # every answer's time, in seconds
         self.first_restarts = self.last_restarts = None  # over all processes
+        self.first_running = self.last_running = None  # how many are running
+        self.keep = self.reader = None
+        self.fresh = False
 
-    def run(self):
-        # Half of the questions on one long-lived connection, half on new ones.
-        keep = None
+    @property
+    def count(self):
+        return len(self.took)
+
+    @property
+    def worst(self):
+        return max(self.took, default=0.0)
+
+    def ask_once(self):
+        """One status, on the long-lived connection and on a new one in
+        turn: (the answer, the seconds it took)."""
+        self.fresh = not self.fresh
+        t0 = time.monotonic()
+        if self.fresh:
+            s = connect(self.path, self.timeout)
+            try:
+                s.sendall(STATUS)
+                line = read_line(s)
+            finally:
+                s.close()
+        else:
+            if self.keep is None:
+                self.keep = connect(self.path, self.timeout)
+                self.reader = LineReader(self.keep)
+            try:
+                self.keep.sendall(STATUS)
+                line = self.reader.raw_line()
+            except Exception:
+                self.close()
+                raise
+        took = time.monotonic() - t0
+        answer = json.loads(line)
+        problem = check_status(answer, self.expect)
+        if problem:
+            raise ValueError(problem)
+        return answer, took
+
+    def close(self):
+        if self.keep is not None:
+            self.keep.close()
+        self.keep = self.reader = None
+
+    def start(self):
+        ctx = multiprocessing.get_context("fork")
+        self.stop = ctx.Event()
+        self.results, out = ctx.Pipe(duplex=False)
+        self.proc = ctx.Process(target=self.ask_until_stopped, args=(out,), daemon=True)
+        self.proc.start()
+        out.close()
+        self.collector = threading.Thread(target=self.collect, daemon=True)
+        self.collector.start()
+
+    def ask_until_stopped(self, out):
+        """The prober's own process."""
         while not self.stop.is_set():
             t0 = time.monotonic()
             try:
-                if self.count % 2:
-                    answer = ask(self.path, STATUS, self.max_latency * 2)
-                else:
-                    if keep is None:
-                        keep = connect(self.path, self.max_latency * 2)
-                        reader = LineReader(keep)
-                    keep.sendall(STATUS)
-                    answer = reader.line()
+                answer, took = self.ask_once()
             except Exception as e:  # noqa: BLE001 - every failure is a finding
-                self.errors.add(f"prober: {type(e).__name__}: {e}")
-                keep = None
+                out.send(("error", f"prober: {type(e).__name__} after {time.monotonic() - t0:.1f}s: {e}"))
                 time.sleep(0.05)
                 continue
-            took = time.monotonic() - t0
-            self.worst = max(self.worst, took)
-            self.count += 1
-            if isinstance(answer.get("processes"), list):
-                restarts = sum(p.get("restarts", 0) for p in answer["processes"])
-                if self.first_restarts is None:
-                    self.first_restarts = restarts
-                self.last_restarts = restarts
-            problem = check_status(answer, self.expect)
-            if problem:
-                self.errors.add(f"prober: {problem}")
-            if took > self.max_latency:
-                self.errors.add(f"prober: a status answer took {took:.2f}s (limit {self.max_latency:.1f}s)")
+            procs = answer["processes"]
+            out.send(("answer", took, sum(p.get("restarts", 0) for p in procs),
+                      sum(p["state"] == "running" for p in procs)))
             time.sleep(0.01)
-        if keep is not None:
-            keep.close()
+        self.close()
+
+    def collect(self):
+        while True:
+            try:
+                msg = self.results.recv()
+            except EOFError:  # the prober's process has ended
+                return
+            if msg[0] == "error":
+                self.errors.add(msg[1])
+                continue
+            _, took, restarts, running = msg
+            if self.first_restarts is None:
+                self.first_restarts, self.first_running = restarts, running
+            self.last_restarts, self.last_running = restarts, running
+            self.took.append(took)
 
     def finish(self, errors_what):
         self.stop.set()
-        self.join()
+        self.proc.join()
+        self.collector.join()
         if self.count == 0:
             self.errors.add("prober: no status answer at all")
         self.errors.check(errors_what)
+
+
+# ---- how long an answer may take ----
+
+# The limit (latency_limit) is the daemon's own time, the larger of
+# - the project's target for the plain build (--target-ms: 50 ms for the
+#   longest answer while hundreds of programs start or restart at once)
+#   times --factor, how much slower this build is than the plain one at the
+#   same work (tests/run measures it: tests/cli/speed_factor.py), and
+# - TIMES_MEDIAN idle medians: on a machine slower than the one the target
+#   was set on, everything takes longer, the answer at rest too.  Twenty of
+#   them is room for the daemon's bookkeeping between two answers; a loop
+#   that waits out a whole spawn wave, a stalled log or a client that does
+#   not read takes hundreds;
+# plus, where other clients' requests may be ahead of an answer, what those
+# cost at rest; all that times how much longer work that needs the CPU
+# takes on this machine now than its CPU time (a busy machine shares its
+# cores: Idle.slowdown); plus TIMES_WORST idle worsts, since on a loaded
+# machine the scheduler alone can hold an answer as long as the worst one
+# at rest, and more than once.
+# The idle figures come from the same daemon, with the same process table,
+# under the same load, just before (or, for a start-up wave, just after):
+# a slow or busy machine and a slow build raise them together.
+TIMES_MEDIAN = 20
+TIMES_WORST = 3
+
+
+class Idle:
+    def __init__(self, took):
+        took = sorted(took)
+        self.n, self.median, self.worst = len(took), statistics.median(took), took[-1]
+        # Spins of 20 ms of CPU time: the median of their wall times over that.
+        spins = []
+        for _ in range(7):
+            wall, cpu = time.monotonic(), time.process_time()
+            while time.process_time() - cpu < 0.02:
+                pass
+            spins.append((time.monotonic() - wall) / 0.02)
+        self.slowdown = max(1.0, statistics.median(spins))
+
+    def __str__(self):
+        return (f"idle status round trip: median {self.median * 1e3:.2f} ms, "
+                f"worst {self.worst * 1e3:.2f} ms of {self.n}; CPU-bound work takes "
+                f"{self.slowdown:.2f} x its CPU time")
+
+
+def measure_idle(a):
+    """The status round trip of the daemon at rest, asked as the prober asks."""
+    p = Prober(a.path, a.expect, None, a.wave_timeout)
+    try:
+        return Idle([p.ask_once()[1] for _ in range(a.idle_requests)])
+    except Exception as e:  # noqa: BLE001
+        fail(f"timing the daemon at rest: {type(e).__name__}: {e}")
+    finally:
+        p.close()
+
+
+def latency_limit(idle, a, queued=0, each=None):
+    """(seconds, how they were reached).  queued: requests of other clients
+    that may be ahead of an answer, each costing `each` seconds (an idle
+    median unless measured otherwise)."""
+    each = idle.median if each is None else each
+    target, relative = a.target_ms / 1e3 * a.factor, TIMES_MEDIAN * idle.median
+    noise, ahead = TIMES_WORST * idle.worst, queued * each
+    limit = (max(target, relative) + ahead) * idle.slowdown + noise
+    work = (f"max(target {a.target_ms:g} ms x factor {a.factor:.2f} = {target * 1e3:.1f} ms, "
+            f"{TIMES_MEDIAN} x idle median {idle.median * 1e3:.2f} ms = {relative * 1e3:.1f} ms)")
+    if queued:
+        work = f"({work} + {queued} requests ahead x {each * 1e3:.2f} ms = {ahead * 1e3:.1f} ms)"
+    how = (f"{limit * 1e3:.1f} ms = {work} x CPU slowdown {idle.slowdown:.2f} "
+           f"+ {TIMES_WORST} x idle worst {idle.worst * 1e3:.2f} ms = {noise * 1e3:.1f} ms")
+    return limit, how
+
+
+def check_latency(prober, idle, a, during, queued=0, each=None):
+    """Prints the prober's figures and the limit (a line that starts with
+    the mode's name); fails, saying which figure missed and by how much, if
+    an answer took longer than the limit."""
+    limit, how = latency_limit(idle, a, queued, each)
+    took = prober.took
+    over = [t for t in took if t > limit]
+    print(f"{a.mode}: {len(took)} status answers {during}, slowest {prober.worst * 1e3:.1f} ms, "
+          f"median {statistics.median(took) * 1e3:.2f} ms; {idle}; limit {how}", flush=True)
+    if over:
+        fail(f"the slowest status answer {during} took {prober.worst * 1e3:.1f} ms, "
+             f"{prober.worst / limit:.1f} x the limit of {how}; {len(over)} of {len(took)} answers "
+             f"over it (median {statistics.median(took) * 1e3:.2f} ms); {idle}")
 
 
 # ---- modes ----
@@ -278,6 +432,7 @@ def mode_nonreaders(a):
     over, for the allocator) plus --rss-slack-mb."""
     errors = Errors()
     raise_fd_limit(a.clients + 64)
+    idle = measure_idle(a)
     answer_bytes = len(json.dumps(ask(a.path, STATUS, a.timeout)))
     base = rss_kb(a.pid) if a.pid else 0
     hogs = []
@@ -285,7 +440,7 @@ def mode_nonreaders(a):
         s = connect(a.path, a.timeout)
         s.sendall(STATUS)  # a large answer, never read
         hogs.append(s)
-    prober = Prober(a.path, a.expect, a.max_latency, errors)
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
     prober.start()
     peak = 0
     end = time.monotonic() + a.seconds
@@ -297,10 +452,12 @@ def mode_nonreaders(a):
     for s in hogs:
         s.close()
     limit = base + 2 * a.clients * answer_bytes / 1024 + a.rss_slack_mb * 1024
-    print(f"nonreaders: {a.clients} clients never read a {answer_bytes / 1024:.0f} KB answer; "
-          f"{prober.count} status answers meanwhile, slowest {prober.worst:.2f}s"
+    print(f"nonreaders: {a.clients} clients never read a {answer_bytes / 1024:.0f} KB answer"
           + (f"; daemon RSS {base / 1024:.1f} MB, peak {peak / 1024:.1f} MB (limit {limit / 1024:.1f})"
-             if a.pid else ""))
+             if a.pid else ""), flush=True)
+    # The non-readers' requests came first: the daemon makes each of their
+    # answers, as large as the prober's, before it may come to the prober's.
+    check_latency(prober, idle, a, f"while {a.clients} clients did not read", queued=a.clients)
     if a.pid and peak > limit:
         fail(f"the daemon grew to {peak / 1024:.1f} MB (limit {limit / 1024:.1f} MB)")
 
@@ -313,7 +470,9 @@ def mode_pipeline(a):
     if not a.pid:
         fail("pipeline needs --pid")
     errors = Errors()
-    prober = Prober(a.path, a.expect, a.max_latency, errors)
+    idle = measure_idle(a)
+    answer_bytes = len(json.dumps(ask(a.path, STATUS, a.timeout)))
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
     prober.start()
     base = rss_kb(a.pid)
     limit = base + a.rss_slack_mb * 1024
@@ -337,13 +496,14 @@ def mode_pipeline(a):
         peak = max(peak, rss_kb(a.pid))
         time.sleep(0.05)
     s.close()
-    prober.stop.set()
-    prober.join()
-    how = "then the daemon stopped taking them" if blocked else "all taken"
-    print(f"pipeline: {sent} status requests sent unread ({how}); {prober.count} status answers "
-          f"meanwhile, slowest {prober.worst:.2f}s; daemon RSS {base / 1024:.1f} MB, "
-          f"peak {peak / 1024:.1f} MB (limit {limit / 1024:.1f})", flush=True)
     prober.finish("while one client pipelined requests without reading")
+    how = "then the daemon stopped taking them" if blocked else "all taken"
+    print(f"pipeline: {sent} status requests sent unread ({how}); daemon RSS {base / 1024:.1f} MB, "
+          f"peak {peak / 1024:.1f} MB (limit {limit / 1024:.1f})", flush=True)
+    # In one go the daemon answers the pipeliner until 1 MiB of its answers
+    # wait (and the socket's buffer holds some more): an answer to someone
+    # else may wait for those.
+    check_latency(prober, idle, a, "while one client pipelined", queued=2 + (2 << 20) // answer_bytes)
     if peak > limit:
         fail(f"the daemon grew from {base / 1024:.1f} to {peak / 1024:.1f} MB holding answers "
              f"nobody reads (limit {limit / 1024:.1f} MB)")
@@ -351,7 +511,8 @@ def mode_pipeline(a):
 
 def mode_halfway(a):
     errors = Errors()
-    prober = Prober(a.path, a.expect, a.max_latency, errors)
+    idle = measure_idle(a)
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
     prober.start()
     counts = {"half request": 0, "gone after asking": 0, "half answer": 0, "gone with requests queued": 0}
     lock = threading.Lock()
@@ -407,8 +568,9 @@ def mode_halfway(a):
         t.join()
     prober.finish("while clients hung up half-way")
     print(f"halfway: {sum(counts.values())} clients hung up early "
-          f"({', '.join(f'{v} {k}' for k, v in counts.items())}); "
-          f"{prober.count} status answers meanwhile, slowest {prober.worst:.2f}s")
+          f"({', '.join(f'{v} {k}' for k, v in counts.items())})", flush=True)
+    # Each worker has at most two requests in the daemon at a time.
+    check_latency(prober, idle, a, "while clients hung up half-way", queued=2 * a.workers)
 
 
 # Requests that must be refused on a connection that stays open, and words
@@ -447,9 +609,27 @@ BAD = [
 ]
 
 
+def costliest_bad(a):
+    """The longest the daemon takes at rest to refuse one of BAD."""
+    s = connect(a.path, a.timeout)
+    r = LineReader(s)
+    worst = 0.0
+    try:
+        for req, _ in BAD:
+            t0 = time.monotonic()
+            s.sendall(req)
+            r.raw_line()
+            worst = max(worst, time.monotonic() - t0)
+    finally:
+        s.close()
+    return worst
+
+
 def mode_garbage(a):
     errors = Errors()
-    prober = Prober(a.path, a.expect, a.max_latency, errors)
+    idle = measure_idle(a)
+    each = max(idle.median, costliest_bad(a))
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
     prober.start()
     stats = {"bad": 0, "good": 0, "oversize": 0}
     lock = threading.Lock()
@@ -527,39 +707,121 @@ def mode_garbage(a):
         t.join()
     prober.finish("while other clients sent garbage")
     print(f"garbage: {stats['bad']} bad and {stats['good']} good requests on shared connections, "
-          f"{stats['oversize']} over-size requests; {prober.count} status answers from another "
-          f"client meanwhile, slowest {prober.worst:.2f}s")
+          f"{stats['oversize']} over-size requests", flush=True)
+    # Each worker has at most two requests in the daemon at a time, each at
+    # worst the costliest bad one.
+    check_latency(prober, idle, a, "while other clients sent garbage", queued=2 * a.workers, each=each)
+
+
+def start_in_background(a, names, errors):
+    """Asks the daemon to start NAMES, on a connection of its own (the
+    answer comes once all have been started); it is checked when the
+    prober finishes."""
+    def run():
+        try:
+            answer = ask(a.path, json.dumps({"cmd": "start", "names": names}).encode() + b"\n", a.wave_timeout)
+            if answer.get("ok") is not True:
+                errors.add(f"start {' '.join(names)}: {str(answer)[:200]}")
+        except Exception as e:  # noqa: BLE001
+            errors.add(f"start {' '.join(names)}: {type(e).__name__}: {e}")
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def wait_until(a, prober, what, done, progress, idle=None, during=None):
+    """Waits until done() is true, for as long as progress() keeps changing
+    (the deadline counts from its last change: hundreds of spawns take as
+    long as this machine takes).  With idle and during (as check_latency),
+    an answer over the limit ends the wait and the test at once, and so
+    does a wait given up on, with the answers so far held to the limit
+    first: a daemon too slow to answer is reported as such, not as a wait
+    that ran out."""
+    last, end = progress(), time.monotonic() + a.timeout
+    limit = latency_limit(idle, a)[0] if idle else None
+    while not done():
+        if progress() != last:
+            last, end = progress(), time.monotonic() + a.timeout
+        late = limit is not None and prober.worst > limit
+        if late or time.monotonic() > end:
+            prober.finish(what)
+            if idle and prober.count:
+                check_latency(prober, idle, a, during)
+            fail(f"{what}: nothing moved for {a.timeout:.0f}s ({prober.count} status answers, "
+                 f"slowest {prober.worst * 1e3:.1f} ms; {prober.last_restarts} restarts in all, "
+                 f"{prober.last_running} running)")
+        time.sleep(0.05)
 
 
 def mode_probe(a):
-    """A well-behaved client only: status again and again for --seconds
-    (after --warm-restarts), each answer checked and timed.  With --pid, the
-    daemon's RSS is read half-way and at the end, and may not grow by more
-    than --rss-slack-mb in between."""
+    """A well-behaved client only: status again and again, each answer
+    checked and timed against the limit from the same daemon at rest just
+    before (with --start, the processes to start once that is measured).
+    The timed part counts from when the processes have restarted
+    --warm-restarts times in all, and lasts --seconds and until they have
+    restarted --min-restarts times more (however slowly this machine
+    spawns).  With --pid, the daemon's RSS is read half-way and at the end,
+    and may not grow by more than --rss-slack-mb in between."""
     errors = Errors()
-    prober = Prober(a.path, a.expect, a.max_latency, errors)
+    idle = measure_idle(a)
+    during = "during the probe" + (" (from the start)" if a.start else "")
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
     prober.start()
-    # Warming up: the time (and the RSS) count from when the processes have
-    # restarted --warm-restarts times in all.
-    end = time.monotonic() + a.timeout
-    while (prober.last_restarts or 0) < a.warm_restarts:
-        if time.monotonic() > end:
-            prober.finish("warming up")
-            fail(f"fewer than {a.warm_restarts} restarts in {a.timeout:.0f}s")
-        time.sleep(0.05)
-    time.sleep(a.seconds / 2)
+    starter = start_in_background(a, a.start, errors) if a.start else None
+
+    def restarts():
+        return prober.last_restarts or 0
+
+    wait_until(a, prober, f"warming up to {a.warm_restarts} restarts", lambda: restarts() >= a.warm_restarts,
+               restarts, idle, during)
+    base, t0 = restarts(), time.monotonic()
+
+    def part(share):
+        return lambda: time.monotonic() - t0 >= a.seconds * share and restarts() - base >= a.min_restarts * share
+
+    wait_until(a, prober, "the first half of probing", part(0.5), restarts, idle, during)
     first = rss_kb(a.pid) if a.pid else 0
-    time.sleep(a.seconds / 2)
+    wait_until(a, prober, "probing", part(1), restarts, idle, during)
     last = rss_kb(a.pid) if a.pid else 0
+    if starter:
+        starter.join(a.wave_timeout)
     prober.finish("probing")
-    restarts = (prober.last_restarts or 0) - (prober.first_restarts or 0)
-    print(f"probe: {prober.count} status answers in {a.seconds:.0f}s, slowest {prober.worst:.2f}s; "
-          f"{restarts} restarts between the first and the last"
-          + (f"; daemon RSS {first / 1024:.1f} MB, then {last / 1024:.1f} MB" if a.pid else ""))
+    print(f"probe: {restarts() - base} restarts in the {time.monotonic() - t0:.1f} s timed part"
+          + (f"; daemon RSS {first / 1024:.1f} MB, then {last / 1024:.1f} MB" if a.pid else ""), flush=True)
+    check_latency(prober, idle, a, during)
     if a.pid and last > first + a.rss_slack_mb * 1024:
         fail(f"the daemon grew from {first / 1024:.1f} to {last / 1024:.1f} MB")
-    if restarts < a.min_restarts:
-        fail(f"only {restarts} restarts while probing, want {a.min_restarts}")
+
+
+def mode_startwave(a):
+    """Asks for status from the moment the socket takes a connection (the
+    daemon is started after this has begun: --ready-file says so) until
+    every one of --expect processes is running, each answer timed; then
+    measures the same daemon at rest and holds every answer to the limit
+    derived from it."""
+    if a.ready_file:
+        open(a.ready_file, "w").close()
+    end = time.monotonic() + a.timeout
+    while True:
+        try:
+            connect(a.path, a.timeout).close()
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.monotonic() > end:
+                fail(f"the socket took no connection in {a.timeout:.0f}s")
+            time.sleep(0.001)
+    errors = Errors()
+    prober = Prober(a.path, a.expect, errors, a.wave_timeout)
+    prober.start()
+    wait_until(a, prober, f"starting {a.expect} processes", lambda: prober.last_running == a.expect,
+               lambda: prober.last_running)
+    prober.finish(f"while {a.expect} processes started")
+    idle = measure_idle(a)
+    print(f"startwave: the first answer found {prober.first_running} of {a.expect} running", flush=True)
+    check_latency(prober, idle, a, f"while {a.expect} processes started")
+    if prober.first_running == a.expect:
+        fail("every process was running at the first answer, itself within the limit: "
+             "the wave was over before the socket took a request, and nothing was measured")
 
 
 def mode_vanished(a):
@@ -634,12 +896,18 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("path")
     p.add_argument("mode", choices=["concurrent", "nonreaders", "pipeline", "halfway", "garbage", "vanished",
-                                    "edge", "probe"])
+                                    "edge", "probe", "startwave"])
     p.add_argument("--clients", type=int, default=100)
     p.add_argument("--workers", type=int, default=8)
     p.add_argument("--expect", type=int, help="how many processes status lists")
-    p.add_argument("--scale", type=float, default=1.0, help="multiplies every time limit")
-    p.add_argument("--max-latency", type=float, default=3.0, help="seconds a good client may wait")
+    p.add_argument("--scale", type=float, default=1.0, help="multiplies the deadlines")
+    p.add_argument("--target-ms", type=float, default=50,
+                   help="the longest a status answer may take on the plain build (see latency_limit)")
+    p.add_argument("--factor", type=float, default=1.0,
+                   help="how much slower this build is than the plain one (tests/run measures it)")
+    p.add_argument("--idle-requests", type=int, default=300, help="status answers timed at rest")
+    p.add_argument("--start", nargs="+", metavar="NAME", help="probe: start these once timed at rest")
+    p.add_argument("--ready-file", help="startwave: created once it is about to connect")
     p.add_argument("--seconds", type=float, default=3.0)
     p.add_argument("--requests", type=int, default=20000)
     p.add_argument("--min-restarts", type=int, default=0, help="probe: how many restarts it must see")
@@ -649,11 +917,15 @@ def main():
     p.add_argument("--rss-slack-mb", type=float, default=16,
                    help="growth of the daemon's RSS allowed beyond what it must hold")
     a = p.parse_args()
-    a.max_latency *= a.scale
+    # A deadline for one event, or for any progress.
     a.timeout = 30 * a.scale
+    # For one answer (and the start of all processes), which may wait for a
+    # whole spawn wave: a loaded machine running the sanitizer build spawns
+    # only a few a second.
+    a.wave_timeout = 4 * a.timeout
     {"concurrent": mode_concurrent, "nonreaders": mode_nonreaders, "pipeline": mode_pipeline,
      "halfway": mode_halfway, "garbage": mode_garbage, "vanished": mode_vanished, "edge": mode_edge,
-     "probe": mode_probe}[a.mode](a)
+     "probe": mode_probe, "startwave": mode_startwave}[a.mode](a)
 
 
 if __name__ == "__main__":

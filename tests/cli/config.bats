@@ -222,7 +222,11 @@ EOF2
     [ "$alpha_exit" -lt "$(log_line_of "procmon: mid2: stopping pid")" ]
     [ "$mid1_exit" -lt "$(log_line_of "procmon: zeta: stopping pid")" ]
     [ "$mid2_exit" -lt "$(log_line_of "procmon: zeta: stopping pid")" ]
-    # Each tier waits its 0.3 s; both 500s stop together, not one after the other.
+    # Both 500s stop together, not one after the other: each is signalled
+    # before the other has exited (their traps take 0.3 s).
+    [ "$(log_line_of "procmon: mid2: stopping pid")" -lt "$mid1_exit" ]
+    [ "$(log_line_of "procmon: mid1: stopping pid")" -lt "$mid2_exit" ]
+    # Each tier waits its 0.3 s.
     local t_alpha t_mid1 t_mid2 t_zeta
     t_alpha=$(line_seconds "$(grep -F "procmon: alpha: stopping pid" "$LOG")")
     t_mid1=$(line_seconds "$(grep -F "procmon: mid1: stopping pid" "$LOG")")
@@ -230,8 +234,7 @@ EOF2
     t_zeta=$(line_seconds "$(grep -F "procmon: zeta: stopping pid" "$LOG")")
     awk -v a="$t_alpha" -v m1="$t_mid1" -v m2="$t_mid2" -v z="$t_zeta" 'BEGIN {
         m = m1 > m2 ? m1 : m2
-        d = m1 > m2 ? m1 - m2 : m2 - m1
-        if (m - a < 0.29 || z - m < 0.29 || d > 0.25) { printf "gaps %.3f %.3f %.3f\n", m - a, z - m, d; exit 1 }
+        if (m - a < 0.29 || z - m < 0.29) { printf "gaps %.3f %.3f\n", m - a, z - m; exit 1 }
     }'
     # Every one finished its trap: nothing was cut short by the shutdown.
     for name in alpha mid1 mid2 zeta; do
@@ -242,6 +245,7 @@ EOF2
 @test "autorestart=false leaves an exited process; autorestart=unexpected follows exitcodes" {
     config <<EOF2
 [procmon]
+threshold = 30 ; far above any run here, however slowly: each exit is an instant death
 min_restart_delay = 0.1
 max_restart_delay = 0.1
 [program:once]
@@ -283,6 +287,7 @@ EOF2
 @test "startretries=2: after 3 instant deaths the process is fatal; start brings it back" {
     config <<EOF2
 [procmon]
+threshold = 30 ; far above any run here, however slowly: each exit is an instant death
 min_restart_delay = 0.05
 max_restart_delay = 0.1
 [program:crash]
@@ -295,9 +300,9 @@ EOF2
     wait_for "$DEADLINE" state_is crash fatal
     expect_log "procmon: crash: 3 instant deaths in a row; giving up"
     [ "$(log_count "procmon: crash: started")" -eq 3 ]
-    grep -q "procmon: crash: exited with status 1 after 0.[0-9]*s; restarting in 0.05s" "$LOG"
-    grep -q "procmon: crash: exited with status 1 after 0.[0-9]*s; restarting in 0.1s" "$LOG"
-    grep -q "procmon: crash: exited with status 1 after 0.[0-9]*s; giving up" "$LOG"
+    grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.05s" "$LOG"
+    grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.1s" "$LOG"
+    grep -q "procmon: crash: exited with status 1 after [0-9.]*s; giving up" "$LOG"
     run ctl status
     [ "$status" -eq 3 ]
     [[ "${lines[0]}" =~ ^crash\ +fatal\ +exit\ status\ 1$ ]]
@@ -307,7 +312,6 @@ EOF2
     # start resets the count: three more tries, then fatal again.
     run ctl start crash
     [ "$status" -eq 0 ]
-    [[ "$(state_of crash)" =~ ^(running|backoff)$ ]]
     [ "$(log_count "procmon: crash: started")" -ge 4 ]
     wait_for "$DEADLINE" log_count_at_least "3 instant deaths in a row; giving up" 2
     [ "$(log_count "procmon: crash: started")" -eq 6 ]
@@ -431,29 +435,30 @@ more 2" ]
 @test "[procmon] settings apply, and the command line wins over them" {
     config <<EOF2
 [procmon]
-threshold = 2
+threshold = 30
 min_restart_delay = 0.3
 max_restart_delay = 10
 [program:short]
 command = $CHILD live 1200 1
 EOF2
-    # 1.2 s is an instant death under threshold = 2 (the default is 1).
+    # A run of 1.2 s (and more on a slow machine) is an instant death under
+    # threshold = 30, not under the default 1 or 0.5.
     start_daemon
-    expect_log "procmon: short: exited with status 1 after 1."
-    grep -q "procmon: short: exited with status 1 after 1\.[0-9]*s; restarting in 0.3s" "$LOG" || {
+    expect_log "procmon: short: exited with status 1 after "
+    grep -qE "procmon: short: exited with status 1 after [0-9.]+s; restarting in 0.3s" "$LOG" || {
         cat "$LOG" >&2
         false
     }
     stop_procmon
     : > "$LOG"
     start_daemon --min-restart-delay 0.2
-    expect_log "procmon: short: exited with status 1 after 1."
-    grep -q "procmon: short: exited with status 1 after 1\.[0-9]*s; restarting in 0.2s" "$LOG"
+    expect_log "procmon: short: exited with status 1 after "
+    grep -qE "procmon: short: exited with status 1 after [0-9.]+s; restarting in 0.2s" "$LOG"
     stop_procmon
     : > "$LOG"
     start_daemon --threshold 0.5
-    expect_log "procmon: short: exited with status 1 after 1."
-    grep -q "procmon: short: exited with status 1 after 1\.[0-9]*s; restarting now" "$LOG"
+    expect_log "procmon: short: exited with status 1 after "
+    grep -qE "procmon: short: exited with status 1 after [0-9.]+s; restarting now" "$LOG"
 }
 
 @test "stop all stops everything and status exits 3; start all starts everything" {
@@ -564,7 +569,9 @@ EOF2
     local stop kill
     stop=$(line_seconds "$(grep -F "procmon: stubborn: stopping pid" "$LOG")")
     kill=$(line_seconds "$(grep -F "sending SIGKILL" "$LOG")")
-    awk -v a="$stop" -v b="$kill" 'BEGIN { exit !(b - a >= 0.49 && b - a < 3) }'
+    # After stopwaitsecs, not after the default kill time (5 s): the upper
+    # bound is what tells the two apart, not a guess at the machine's speed.
+    awk -v a="$stop" -v b="$kill" 'BEGIN { exit !(b - a >= 0.49 && b - a < 5) }'
     [ $((SECONDS - before)) -lt "$DEADLINE" ]
 
     pid=$(pid_of polite)
@@ -673,7 +680,7 @@ EOF2
     "$PROCMON" run -s "$SOCK" -c ../procmon.conf 2>"$TMP/stderr" &
     PM_PID=$!
     LOG=$TMP/start/logs/procmon.log
-    wait_for "$DEADLINE" log_has ", control socket $SOCK" || { cat "$TMP/stderr" >&2; false; }
+    wait_for_daemon
     wait_for "$DEADLINE" state_is a running
     wait_for "$DEADLINE" state_is b running
     [ "$(ctl status --json a | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["cwd"])')" = work ]

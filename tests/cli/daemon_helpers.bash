@@ -10,9 +10,29 @@ start_daemon() {
     SOCK=$TMP/procmon.sock
     "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" "$@" 2>"$TMP/stderr" &
     PM_PID=$!
-    # The log says so once the socket listens (a killed daemon's stale file
-    # would be there before).
-    wait_for "$DEADLINE" log_has ", control socket $SOCK" || { cat "$TMP/stderr" >&2; return 1; }
+    wait_for_daemon
+}
+
+# True once the daemon on $SOCK answers a status (0, or 3: some process is
+# not running); 4 is no daemon there yet, or a killed one's stale socket.
+# Given up on after twice the deadline, so that a daemon that accepts and
+# never answers fails the test instead of hanging it.
+answering() {
+    local st=0
+    timeout $((2 * DEADLINE)) "$PROCMON" -s "$SOCK" status >/dev/null 2>&1 || st=$?
+    [ "$st" -eq 0 ] || [ "$st" -eq 3 ]
+}
+answering_or_gone() { answering || not_alive "$PM_PID"; }
+
+# Waits until the daemon started as $PM_PID answers on $SOCK; fails at once,
+# showing its standard error, if it exits first.  (Not a line of the log:
+# the log's rotation can move that line away before it is looked for.)
+wait_for_daemon() {
+    if ! wait_for "$DEADLINE" answering_or_gone || not_alive "$PM_PID"; then
+        echo "the daemon (pid $PM_PID) does not answer on $SOCK:" >&2
+        cat "$TMP/stderr" >&2
+        return 1
+    fi
 }
 
 ctl() { "$PROCMON" -s "$SOCK" "$@"; }

@@ -15,7 +15,7 @@ start_daemon_under() {
     SOCK=$TMP/procmon.sock
     "$@" "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
     PM_PID=$!
-    wait_for "$DEADLINE" log_has ", control socket $SOCK" || { cat "$TMP/stderr" >&2; return 1; }
+    wait_for_daemon
 }
 
 # table_true STATES [NAMES]: what status says matches the processes there
@@ -85,6 +85,7 @@ PY2
 
 count_of() { ctl status --json | python3 -c 'import json, sys; print(sum(p["state"] == sys.argv[1] for p in json.load(sys.stdin)))' "$1"; }
 count_is() { [ "$(count_of "$1")" -eq "$2" ]; }
+count_at_least() { [ "$(count_of "$1")" -ge "$2" ]; }
 restarts_of() { ctl status --json "$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0]["restarts"])'; }
 restarts_at_least() { [ "$(restarts_of "$1")" -ge "$2" ]; }
 total_restarts() { ctl status --json | python3 -c 'import json, sys; print(sum(p["restarts"] for p in json.load(sys.stdin)))'; }
@@ -101,6 +102,7 @@ lines_of() { grep -F "procmon: $1: " "$LOG" || true; }
     mkdir "$TMP/adir"
     config <<EOF2
 [procmon]
+threshold = 30 ; far above any run here, however slowly: each exit is an instant death
 min_restart_delay = 0.2
 max_restart_delay = 0.4
 [program:ok]
@@ -267,8 +269,8 @@ EOF2
     } | config
     start_daemon_under prlimit --nofile=64:64
     expect_log "Too many open files"
-    # The daemon settles with as many running as fit; the rest back off.
-    sleep 1
+    # As many run as fit (at least 10 in 64 descriptors); the rest back off.
+    wait_for "$DEADLINE" count_at_least running 10
     local i
     for i in 1 2 3 4 5; do
         table_true 'starting|running|backoff'
@@ -374,24 +376,25 @@ EOF2
 }
 
 # A reader of the log pipe: 64 KiB every 20 ms into $LOG (about 3 MB/s),
-# stalling from STALL_FROM to STALL_TO seconds after the mark file appears.
+# stalling from STALL_FROM to STALL_TO seconds after it has read loud's
+# first line.
 slow_reader() {
     mkfifo "$TMP/logpipe"
-    python3 - "$TMP/logpipe" "$LOG" "$TMP/mark" "${1:-0}" "${2:-0}" <<'PY' &
+    python3 - "$TMP/logpipe" "$LOG" "${1:-0}" "${2:-0}" <<'PY' &
 import os, sys, time
-pipe, log, mark, stall_from, stall_to = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), float(sys.argv[5])
+pipe, log, stall_from, stall_to = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 fd = os.open(pipe, os.O_RDONLY)
 marked = None
 with open(log, "ab", buffering=0) as out:
     while True:
-        if marked is None and os.path.exists(mark):
-            marked = time.monotonic()
         if marked is not None and stall_from <= time.monotonic() - marked < stall_to:
             time.sleep(0.05)
             continue
         data = os.read(fd, 65536)
         if not data:
             break
+        if marked is None and b" [loud] " in data:
+            marked = time.monotonic()
         out.write(data)
         time.sleep(0.02)
 PY
@@ -400,21 +403,22 @@ PY
 }
 
 @test "a child writing faster than a slow log reader takes: status still answered promptly" {
+    # loud starts once clients.py has timed the daemon at rest.
     config <<EOF2
 [program:loud]
 command = $CHILD write 100000000000 100
+autostart = false
 [program:calm]
 command = $CHILD sleep
 EOF2
     slow_reader
     start_daemon --log-file "$TMP/logpipe"
-    expect_log "[loud] aaaa"
-    local pid
-    pid=$(pid_of loud)
-    run clients probe --seconds $((3 * SCALE)) --expect 2 --max-latency 3 --rss-slack-mb $((8 + RSS_SLACK_MB))
-    echo "# $output" >&3
+    run clients probe --start loud --seconds $((3 * SCALE)) --expect 2 --rss-slack-mb $((8 + RSS_SLACK_MB))
+    show_output
     [ "$status" -eq 0 ]
-    [ "$(pid_of loud)" = "$pid" ]
+    expect_log "[loud] aaaa"
+    state_is loud running
+    [ "$(restarts_of loud)" -eq 0 ]
     state_is calm running
     # The writer is held back by the log, not buffered for: the daemon is
     # not the one that grew.
@@ -425,38 +429,40 @@ EOF2
     config <<EOF2
 [program:loud]
 command = $CHILD write 100000000000 100
+autostart = false
 [program:calm]
 command = $CHILD sleep
 EOF2
+    # The reader stalls for 7.5 s, from half a second after loud's first
+    # line (loud starts once clients.py has timed the daemon at rest).
     slow_reader 0.5 8
     start_daemon --log-file "$TMP/logpipe"
-    expect_log "[loud] aaaa"
-    touch "$TMP/mark"
-    # A stall of 7.5 s: answers may not wait more than 3.
-    run clients probe --seconds $((6 * SCALE)) --expect 2 --max-latency 3
-    echo "# $output" >&3
+    run clients probe --start loud --seconds $((6 * SCALE)) --expect 2
+    show_output
     [ "$status" -eq 0 ]
+    expect_log "[loud] aaaa"
+    [ "$(restarts_of loud)" -eq 0 ]
 }
 
 @test "a child writing as fast as it can: status still answered promptly" {
+    # The writers start once clients.py has timed the daemon at rest.
     config <<EOF2
 [program:loud]
 command = $CHILD write 100000000000 100
+autostart = false
 [program:long]
 command = $CHILD write 100000000000 65000
+autostart = false
 [program:calm]
 command = $CHILD sleep
 EOF2
-    SOCK=$TMP/procmon.sock
-    "$PROCMON" run -s "$SOCK" --log-file /dev/null -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
-    PM_PID=$!
+    start_daemon --log-file /dev/null
     wait_for "$DEADLINE" state_is calm running
-    local pid
-    pid=$(pid_of loud)
-    run clients probe --seconds $((3 * SCALE)) --expect 3 --max-latency 3 --rss-slack-mb $((8 + RSS_SLACK_MB))
-    echo "# $output" >&3
+    run clients probe --start loud long --seconds $((3 * SCALE)) --expect 3 --rss-slack-mb $((8 + RSS_SLACK_MB))
+    show_output
     [ "$status" -eq 0 ]
-    [ "$(pid_of loud)" = "$pid" ]
+    state_is loud running
+    [ "$(restarts_of loud)" -eq 0 ]
     # It really was writing all along.
     [ "$(ctl tail -n 1 loud | wc -c)" -eq 100 ]
     stop_procmon
@@ -552,11 +558,19 @@ EOF2
     stop_procmon
 }
 
+# The control socket while hundreds of programs start or restart at once:
+# the project's target is 50 ms for the longest answer on the plain build
+# (clients.py's --target-ms; see latency_limit there for the limit itself).
+
 @test "500 programs crash-looping while clients ask: every answer, bounded RSS, clean shutdown" {
     ulimit -n 4096 2>/dev/null || skip "cannot raise the descriptor limit to 4096 (hard limit $(ulimit -Hn))"
+    room_for_processes 600
     # A threshold far above any run here: every death is an instant one and
     # backs off, however slowly a loaded machine spawns.  (Restarts at once
-    # are the next test's.)
+    # are the next test's.)  They start once clients.py has timed the daemon
+    # at rest, then crash and restart in waves of 500.  The timed part
+    # begins once every one has restarted (500 restarts in all) and lasts
+    # until each has restarted once more.
     config <<EOF2
 [procmon]
 threshold = 30
@@ -566,14 +580,12 @@ max_restart_delay = 0.5
 command = $CHILD exit 1
 numprocs = 500
 process_name = crash_%(process_num)03d
+autostart = false
 EOF2
     start_daemon
-    # They crash and restart in waves of 500 spawns, which take the daemon
-    # 0.4 s plain and 4 s under the sanitizers: an answer may wait for one.
-    # The probe starts once every one has restarted (500 restarts in all).
-    run clients probe --warm-restarts 500 --seconds $((8 * SCALE)) --expect 500 --max-latency 10 --min-restarts 250 \
+    run clients probe --start all --warm-restarts 500 --seconds $((8 * SCALE)) --min-restarts 500 --expect 500 \
         --rss-slack-mb "$RSS_SLACK_MB"
-    echo "# $output" >&3
+    show_output
     [ "$status" -eq 0 ]
     kill -0 "$PM_PID"
     run ctl shutdown
@@ -586,8 +598,44 @@ EOF2
     ! pgrep -f "^$CHILD exit 1\$"
 }
 
+@test "1000 programs starting at once while clients ask: every answer within the measured limit" {
+    ulimit -n 4096 2>/dev/null || skip "cannot raise the descriptor limit to 4096 (hard limit $(ulimit -Hn))"
+    room_for_processes 1100
+    local sleep_bin
+    sleep_bin=$(command -v sleep)
+    config <<EOF2
+[program:sleeper]
+command = $sleep_bin 100000
+numprocs = 1000
+process_name = sleeper_%(process_num)04d
+EOF2
+    # The client first, asking from the moment the socket takes a connection,
+    # so that it sees the start-up wave from its beginning; it times the
+    # daemon at rest once all are running.
+    SOCK=$TMP/procmon.sock
+    clients startwave --expect 1000 --ready-file "$TMP/asking" >"$TMP/clients.out" 2>&1 &
+    local asker=$!
+    wait_for "$DEADLINE" test -e "$TMP/asking"
+    "$PROCMON" run -s "$SOCK" --log-file "$LOG" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
+    PM_PID=$!
+    local st=0
+    wait "$asker" || st=$?
+    sed 's/^/# /' "$TMP/clients.out" >&3
+    [ "$st" -eq 0 ]
+    table_true running
+    run ctl shutdown
+    [ "$status" -eq 0 ]
+    st=0
+    wait "$PM_PID" || st=$?
+    PM_PID=
+    [ "$st" -eq 0 ]
+    ! pgrep -f "^$sleep_bin 100000\$"
+}
+
 @test "programs restarted at once as they crash do not starve the control socket or signals" {
     # min_restart_delay = 0: every exit is followed by a spawn at once.
+    # They start once clients.py has timed the daemon at rest; the timed
+    # part begins after 500 restarts and lasts until 500 more.
     config <<EOF2
 [procmon]
 min_restart_delay = 0
@@ -596,11 +644,11 @@ max_restart_delay = 0
 command = $CHILD exit 1
 numprocs = 50
 process_name = crash_%(process_num)02d
+autostart = false
 EOF2
     start_daemon
-    wait_for "$DEADLINE" log_count_at_least "restarting now" 500
-    run clients probe --seconds $((4 * SCALE)) --expect 50 --max-latency 3
-    echo "# $output" >&3
+    run clients probe --start all --warm-restarts 500 --seconds $((4 * SCALE)) --min-restarts 500 --expect 50
+    show_output
     [ "$status" -eq 0 ]
     kill -TERM "$PM_PID"
     wait_for "$DEADLINE" not_alive "$PM_PID"
