@@ -66,6 +66,41 @@ static void stop_once_childless(uv_timer_t *t)
         uv_stop(t->loop);
 }
 
+/* Runs n programs p0, p1 ... of spec (autorestart off) on a loop of their
+ * own, until the event callback stops the loop and then until the runtime
+ * has reaped every child (none is left to wait for: ECHILD), so that none
+ * is reaped by anyone else. */
+static void run_programs(uv_loop_t *loop, pm_event_cb cb, void *arg, pm_spec *spec, size_t n)
+{
+    pm_runtime *rt;
+    pm_monitor *mon;
+    assert_int_equal(pm_runtime_uv_new(loop, &rt), 0);
+    assert_int_equal(pm_monitor_new(rt, NULL, &mon), 0);
+    pm_monitor_set_event_cb(mon, cb, arg);
+    pm_monitor_batch_lines(mon, true);
+    spec->autorestart = PM_AUTORESTART_NEVER;
+    for (size_t i = 0; i < n; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "p%zu", i);
+        assert_int_equal(pm_monitor_add(mon, name, spec), 0);
+    }
+    uv_timer_t deadline, poll;
+    uv_timer_init(loop, &deadline);
+    uv_timer_start(&deadline, timed_out, DEADLINE_MS, 0);
+    pm_monitor_start_service(mon);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_timer_init(loop, &poll);
+    uv_timer_start(&poll, stop_once_childless, 0, 10);
+    uv_run(loop, UV_RUN_DEFAULT);
+
+    uv_close((uv_handle_t *)&poll, NULL);
+    uv_close((uv_handle_t *)&deadline, NULL);
+    pm_monitor_free(mon);
+    pm_runtime_free(rt);
+    uv_run(loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(loop), 0);
+}
+
 /* Runs `script` with sh until it exits; what it printed is in s. */
 static void run_script(seen *s, const char *script, char **env)
 {
@@ -73,40 +108,12 @@ static void run_script(seen *s, const char *script, char **env)
     assert_int_equal(uv_loop_init(&loop), 0);
     s->loop = &loop;
     s->want_exits = 1;
-    pm_runtime *rt;
-    pm_monitor *mon;
-    assert_int_equal(pm_runtime_uv_new(&loop, &rt), 0);
-    pm_options opts;
-    pm_options_init(&opts);
-    assert_int_equal(pm_monitor_new(rt, &opts, &mon), 0);
-    pm_monitor_set_event_cb(mon, on_event, s);
-    pm_monitor_batch_lines(mon, true);
-
     char *argv[] = {"/bin/sh", "-c", (char *)script, NULL};
     pm_spec spec;
     pm_spec_init(&spec);
     spec.argv = argv;
     spec.env = env;
-    spec.autorestart = PM_AUTORESTART_NEVER;
-    assert_int_equal(pm_monitor_add(mon, "p", &spec), 0);
-    uv_timer_t deadline;
-    uv_timer_init(&loop, &deadline);
-    uv_timer_start(&deadline, timed_out, DEADLINE_MS, 0);
-    pm_monitor_start_service(mon);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    /* Then until the runtime has reaped every child (none is left to wait
-     * for: ECHILD), so that none is reaped by anyone else. */
-    uv_timer_t poll;
-    uv_timer_init(&loop, &poll);
-    uv_timer_start(&poll, stop_once_childless, 0, 10);
-    uv_run(&loop, UV_RUN_DEFAULT);
-
-    uv_close((uv_handle_t *)&poll, NULL);
-    uv_close((uv_handle_t *)&deadline, NULL);
-    pm_monitor_free(mon);
-    pm_runtime_free(rt);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    run_programs(&loop, on_event, s, &spec, 1);
 }
 
 static void seen_free(seen *s)
@@ -204,46 +211,18 @@ static void on_wave_event(void *arg, const pm_event *ev)
         uv_stop(w->loop);
 }
 
-/* Starts n programs named p0, p1 ... running argv, not restarted, and runs
- * the loop until each has exited or failed to spawn. */
+/* Starts n programs running argv, and runs the loop until each has exited
+ * or failed to spawn. */
 static void run_wave(wave *w, char **argv, size_t n)
 {
     uv_loop_t loop;
     assert_int_equal(uv_loop_init(&loop), 0);
     w->loop = &loop;
     w->want = n;
-    pm_runtime *rt;
-    pm_monitor *mon;
-    assert_int_equal(pm_runtime_uv_new(&loop, &rt), 0);
-    assert_int_equal(pm_monitor_new(rt, NULL, &mon), 0);
-    pm_monitor_set_event_cb(mon, on_wave_event, w);
     pm_spec spec;
     pm_spec_init(&spec);
     spec.argv = argv;
-    spec.autorestart = PM_AUTORESTART_NEVER;
-    for (size_t i = 0; i < n; i++) {
-        char name[32];
-        snprintf(name, sizeof name, "p%zu", i);
-        assert_int_equal(pm_monitor_add(mon, name, &spec), 0);
-    }
-    uv_timer_t deadline;
-    uv_timer_init(&loop, &deadline);
-    uv_timer_start(&deadline, timed_out, DEADLINE_MS, 0);
-    pm_monitor_start_service(mon);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    /* Then until the runtime has reaped every child (none is left to wait
-     * for: ECHILD), so that none is reaped by anyone else. */
-    uv_timer_t poll;
-    uv_timer_init(&loop, &poll);
-    uv_timer_start(&poll, stop_once_childless, 0, 10);
-    uv_run(&loop, UV_RUN_DEFAULT);
-
-    uv_close((uv_handle_t *)&poll, NULL);
-    uv_close((uv_handle_t *)&deadline, NULL);
-    pm_monitor_free(mon);
-    pm_runtime_free(rt);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    assert_int_equal(uv_loop_close(&loop), 0);
+    run_programs(&loop, on_wave_event, w, &spec, n);
 }
 
 /* Children that exit at once are often reaped before their spawn is handed
