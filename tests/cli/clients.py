@@ -283,22 +283,29 @@ class Prober:
 
 # ---- how long an answer may take ----
 
-# The limit (latency_limit) is the daemon's own time, the larger of
-# - the project's target for the plain build (--target-ms: 50 ms for the
-#   longest answer while hundreds of programs start or restart at once)
-#   times --factor, how much slower this build is than the plain one at the
-#   same work (tests/run measures it: tests/cli/speed_factor.py), and
+# The longest an answer may take (latency_limit):
+#
+#   (max(target x factor, TIMES_MEDIAN x idle median) + requests ahead)
+#       x CPU slowdown + TIMES_WORST x idle worst
+#
+# - target x factor: the project's target for the plain build (--target-ms:
+#   50 ms for the longest answer while hundreds of programs start or
+#   restart at once) times how much slower this build is than the plain
+#   one at the same work (--factor: tests/run measures it with
+#   tests/cli/speed_factor.py);
 # - TIMES_MEDIAN idle medians: on a machine slower than the one the target
-#   was set on, everything takes longer, the answer at rest too.  Twenty of
-#   them is room for the daemon's bookkeeping between two answers; a loop
-#   that waits out a whole spawn wave, a stalled log or a client that does
-#   not read takes hundreds;
-# plus, where other clients' requests may be ahead of an answer, what those
-# cost at rest; all that times how much longer work that needs the CPU
-# takes on this machine now than its CPU time (a busy machine shares its
-# cores: Idle.slowdown); plus TIMES_WORST idle worsts, since on a loaded
-# machine the scheduler alone can hold an answer as long as the worst one
-# at rest, and more than once.
+#   was set on, everything takes longer, the answer at rest too.  Twenty is
+#   room for the daemon's bookkeeping between two answers; a loop that
+#   waits out a whole spawn wave, a stalled log or a client that does not
+#   read takes hundreds;
+# - requests ahead: what other clients' requests that may come first cost
+#   at rest (the abuse modes);
+# - CPU slowdown: how much longer CPU-bound work takes on this machine now
+#   than its CPU time, measured at rest: a busy machine shares its cores.
+#   (Not while the test's own processes run: the target is set for the
+#   plain build with those running, so their share is in it already);
+# - TIMES_WORST idle worsts: on a loaded machine the scheduler alone can
+#   hold an answer as long as the worst one at rest, and more than once.
 # The idle figures come from the same daemon, with the same process table,
 # under the same load, just before (or, for a start-up wave, just after):
 # a slow or busy machine and a slow build raise them together.
@@ -306,18 +313,23 @@ TIMES_MEDIAN = 20
 TIMES_WORST = 3
 
 
+def cpu_slowdown():
+    """How much longer work that needs the CPU takes on this machine now
+    than its CPU time: the median of a few spins of 20 ms of CPU time."""
+    spins = []
+    for _ in range(7):
+        wall, cpu = time.monotonic(), time.process_time()
+        while time.process_time() - cpu < 0.02:
+            pass
+        spins.append((time.monotonic() - wall) / 0.02)
+    return max(1.0, statistics.median(spins))
+
+
 class Idle:
     def __init__(self, took):
         took = sorted(took)
         self.n, self.median, self.worst = len(took), statistics.median(took), took[-1]
-        # Spins of 20 ms of CPU time: the median of their wall times over that.
-        spins = []
-        for _ in range(7):
-            wall, cpu = time.monotonic(), time.process_time()
-            while time.process_time() - cpu < 0.02:
-                pass
-            spins.append((time.monotonic() - wall) / 0.02)
-        self.slowdown = max(1.0, statistics.median(spins))
+        self.slowdown = cpu_slowdown()
 
     def __str__(self):
         return (f"idle status round trip: median {self.median * 1e3:.2f} ms, "
@@ -742,8 +754,7 @@ def wait_until(a, prober, what, done, progress, idle=None, during=None):
     while not done():
         if progress() != last:
             last, end = progress(), time.monotonic() + a.timeout
-        late = limit is not None and prober.worst > limit
-        if late or time.monotonic() > end:
+        if (limit is not None and prober.worst > limit) or time.monotonic() > end:
             prober.finish(what)
             if idle and prober.count:
                 check_latency(prober, idle, a, during)
