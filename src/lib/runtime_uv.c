@@ -453,15 +453,14 @@ static void spawn_done(void *arg, pm_spawn_job *job)
     uv_runtime *rt = arg;
     child *c = (child *)((char *)job - offsetof(child, job));
     pm_spawned *s = &job->spawned;
+    pm_spec_free(&job->spec); /* the thread is done with it */
     if (job->result < 0) { /* nothing runs */
         if (c->arg)
             c->cbs->spawn_failed(c->arg, -job->result, job->errmsg);
-        pm_spec_free(&job->spec);
         c->reaped = true;
         child_release(c);
         return;
     }
-    pm_spec_free(&job->spec);
     c->pid = s->pid;
     if (rt->nchildren >= rt->nbuckets)
         (void)table_grow(rt); /* else the chains grow longer: slower, not wrong */
