@@ -55,6 +55,17 @@ typedef enum {
 
 #define PM_UNSET (-1) /* a numeric field that takes the monitor's value or inherits */
 
+/* When a started process is ready (see PM_STATE_STARTING). */
+typedef enum {
+    PM_READY_SPAWN,  /* once spawned */
+    PM_READY_NOTIFY, /* once it sends READY=1 to $NOTIFY_SOCKET, as under systemd */
+    PM_READY_FD,     /* once it writes a newline to its descriptor ready_fd, as under s6 */
+    PM_READY_TCP,    /* once a connect to ready_target, "HOST:PORT", succeeds */
+    PM_READY_UNIX,   /* once a connect to the socket at ready_target succeeds */
+    PM_READY_EXEC,   /* once `/bin/sh -c ready_target` exits 0, run as the process is */
+    PM_READY_LOG     /* once a line of its output matches ready_target (POSIX extended regex) */
+} pm_ready_kind;
+
 typedef struct pm_spec {
     char **argv;      /* NULL-terminated; argv[0] without '/' is looked up on PATH */
     char **env;       /* NULL-terminated KEY=VALUE additions, or NULL */
@@ -71,6 +82,11 @@ typedef struct pm_spec {
     unsigned char exitcodes[32]; /* bit set of the expected exit codes (just 0) */
     int start_retries; /* PM_UNSET: forever; N: fatal after N+1 instant deaths in a row */
     int priority;      /* lower starts first and stops last (999) */
+    pm_ready_kind ready; /* PM_READY_SPAWN */
+    char *ready_target;  /* TCP, UNIX, EXEC, LOG: what to try or match */
+    int ready_fd;        /* FD: the child's descriptor (3..1023) */
+    double ready_interval; /* TCP, UNIX, EXEC: seconds between tries (0.1) */
+    double ready_timeout;  /* not ready this long after the spawn: stopped, a failed start (60) */
 } pm_spec;
 
 /* Defaults everywhere; argv must then be set. */
@@ -80,9 +96,15 @@ bool pm_spec_exitcode_expected(const pm_spec *spec, int code);
 
 /* ---- States and events ---- */
 
+/* A process is starting from the spawn request until it is ready and has
+ * lived its threshold; then running.  A death while starting, or a spawn
+ * that failed, is a failed start: it backs off (the reference's instant
+ * death) whatever autorestart says, and start_retries of them in a row
+ * (plus one) make it fatal.  autorestart decides about the deaths of
+ * running processes only. */
 typedef enum {
     PM_STATE_STOPPED,  /* held down, or never started */
-    PM_STATE_STARTING, /* being spawned: no pid yet */
+    PM_STATE_STARTING, /* spawned or being spawned, not yet ready and past its threshold */
     PM_STATE_RUNNING,
     PM_STATE_BACKOFF,  /* waiting to restart */
     PM_STATE_STOPPING, /* stop signal sent */
@@ -109,8 +131,13 @@ typedef enum {
     PM_EVENT_FATAL,       /* instant_deaths: gave up */
     PM_EVENT_OUTPUT,      /* stream, data, len: one line without its newline */
     PM_EVENT_FORGET,      /* the process is gone from the monitor: free its user_data */
-    PM_EVENT_LINES        /* stream, lines, nlines: lines read together, in order
+    PM_EVENT_LINES,       /* stream, lines, nlines: lines read together, in order
                              (instead of OUTPUT, after pm_monitor_batch_lines) */
+    PM_EVENT_READY,       /* pid, runtime, message (how, e.g. "READY=1"): ready, when
+                             spec.ready is not PM_READY_SPAWN */
+    PM_EVENT_RUNNING,     /* pid, runtime: ready and past its threshold */
+    PM_EVENT_NOT_READY    /* pid, runtime, message: not ready within ready_timeout;
+                             a stop follows, and its exit is a failed start */
 } pm_event_type;
 
 typedef struct pm_event {
@@ -127,7 +154,8 @@ typedef struct pm_event {
     bool leftover;     /* STOP, KILL: to what is left of an earlier run's
                           process group, whose id is pid (its leader is gone) */
     double kill_time;  /* STOP: SIGKILL follows after this long */
-    const char *message; /* SPAWN_ERROR: e.g. "cannot execute /x: No such file or directory" */
+    const char *message; /* SPAWN_ERROR: e.g. "cannot execute /x: No such file or directory";
+                            READY, NOT_READY: what was seen or last tried */
     int instant_deaths;  /* FATAL */
     pm_stream stream;    /* OUTPUT */
     const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
@@ -176,6 +204,11 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
 /* Stop, then start at once; never counts as an instant death.  `done` runs
  * once the new process is started. */
 int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
+/* Tells that the run of name whose pid is `pid` is ready (for an embedder's
+ * own kind of readiness; the runtime reports the others).  -ENOENT for an
+ * unknown name, -ESRCH when that run is over or pid is not its pid,
+ * -EALREADY when it was ready already. */
+int pm_monitor_ready(pm_monitor *mon, const char *name, pid_t pid);
 /* Sends `sig` to the running process (its group when signal_group). -ESRCH if not running. */
 int pm_monitor_signal(pm_monitor *mon, const char *name, int sig);
 /* Restarts every process. */
@@ -192,7 +225,9 @@ typedef struct pm_status {
     const char *name;
     pm_state state;
     pid_t pid;          /* 0 when not running */
-    double uptime;      /* seconds since the start, when running */
+    double uptime;      /* seconds since the start (starting: spent starting so far) */
+    bool ready;         /* this run is ready */
+    const char *status_text; /* the last STATUS=... it sent (notify), or NULL */
     unsigned restarts;  /* starts after the first */
     int exit_status;    /* last exit: -1 if none or killed */
     int exit_signal;    /* last exit: 0 if none or exited */
@@ -226,5 +261,12 @@ void pm_monitor_foreach(const pm_monitor *mon, void (*cb)(void *arg, const pm_st
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out);
 /* Closes its handles; run the loop once more to let them finish closing. */
 void pm_runtime_free(pm_runtime *rt);
+/* cb(arg, sender, dropped) for each datagram on the notify socket that no
+ * supervised process sent (neither a child nor a member of a child's
+ * process group, by the kernel's credentials), which is dropped; dropped
+ * counts them all so far.  Only for a runtime from pm_runtime_uv_new. */
+void pm_runtime_uv_on_stray_notify(pm_runtime *rt,
+                                   void (*cb)(void *arg, pid_t sender, unsigned long long dropped),
+                                   void *arg);
 
 #endif

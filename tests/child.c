@@ -7,6 +7,9 @@
  *     live MS [CODE]   live MS milliseconds, then exit with CODE (0)
  *     write BYTES LEN  write BYTES bytes of LEN-byte lines to stdout, fast
  *     grandchild FILE  fork a sleeping grandchild, write its pid to FILE, sleep
+ *     notify MS [TEXT] after MS milliseconds send TEXT (READY=1) to
+ *                      $NOTIFY_SOCKET as sd_notify(3) does, then sleep
+ *     ready-fd N MS    after MS milliseconds write a newline to descriptor N, sleep
  *
  * --events FILE appends "start PID T" at start and "exit PID T" at a normal
  * exit, T in monotonic nanoseconds, so latencies can be measured outside. */
@@ -16,9 +19,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +63,35 @@ static void sleep_forever(void)
 {
     for (;;)
         pause();
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* sd_notify(3): one datagram to $NOTIFY_SOCKET, "@" meaning abstract. */
+static int notify(const char *text)
+{
+    const char *path = getenv("NOTIFY_SOCKET");
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (!path || !*path || strlen(path) >= sizeof addr.sun_path) {
+        fputs("child: no usable NOTIFY_SOCKET\n", stderr);
+        return 1;
+    }
+    memcpy(addr.sun_path, path, strlen(path));
+    if (path[0] == '@')
+        addr.sun_path[0] = '\0';
+    socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || sendto(fd, text, strlen(text), 0, (struct sockaddr *)&addr, len) < 0) {
+        perror("child: notify");
+        return 1;
+    }
+    close(fd);
+    return 0;
 }
 
 static int write_lines(long long total, int len)
@@ -111,11 +146,20 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "exit") == 0 && a1) {
         finish(atoi(a1));
     } else if (strcmp(mode, "live") == 0 && a1) {
-        long ms = atol(a1);
-        struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-            ;
+        sleep_ms(atol(a1));
         finish(a2 ? atoi(a2) : 0);
+    } else if (strcmp(mode, "notify") == 0 && a1) {
+        sleep_ms(atol(a1));
+        if (notify(a2 ? a2 : "READY=1") != 0)
+            return 1;
+        sleep_forever();
+    } else if (strcmp(mode, "ready-fd") == 0 && a1 && a2) {
+        sleep_ms(atol(a2));
+        if (write(atoi(a1), "\n", 1) != 1) {
+            perror("child: ready-fd");
+            return 1;
+        }
+        sleep_forever();
     } else if (strcmp(mode, "write") == 0 && a1 && a2) {
         finish(write_lines(atoll(a1), atoi(a2)));
     } else if (strcmp(mode, "grandchild") == 0 && a1) {

@@ -16,6 +16,7 @@
 
 #include "envlist.h"
 #include "parse.h"
+#include "readiness.h"
 #include "shellwords.h"
 #include "spec.h"
 
@@ -44,7 +45,8 @@ static const char *const program_keys[] = {
     "max_restart_delay", "stopsignal", "stopwaitsecs", "stopasgroup", "killasgroup", "numprocs",
     "numprocs_start", "process_name", "priority", "stdout_logfile", "stderr_logfile",
     "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
-    "stdout_logfile_backups", "stderr_logfile_backups", NULL,
+    "stdout_logfile_backups", "stderr_logfile_backups", "ready", "ready_interval", "ready_timeout",
+    NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
@@ -368,6 +370,56 @@ SECONDS_SETTER(set_startsecs, b->spec.threshold)
 SECONDS_SETTER(set_stopwaitsecs, b->spec.kill_time)
 SECONDS_SETTER(set_min_restart_delay, b->spec.min_restart_delay)
 SECONDS_SETTER(set_max_restart_delay, b->spec.max_restart_delay)
+SECONDS_SETTER(set_ready_timeout, b->spec.ready_timeout)
+
+static const char *set_ready_interval(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    if (!pm_parse_seconds(v, &b->spec.ready_interval) || b->spec.ready_interval < 0.01)
+        return "expected seconds, 0.01 or more";
+    return NULL;
+}
+
+/* spawn, notify, fd:N, tcp:HOST:PORT, unix:PATH, exec:COMMAND, log:REGEX */
+static const char *set_ready(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    static const struct {
+        const char *prefix;
+        pm_ready_kind kind;
+    } kinds[] = {
+        {"spawn", PM_READY_SPAWN}, {"notify", PM_READY_NOTIFY}, {"fd:", PM_READY_FD},
+        {"tcp:", PM_READY_TCP},    {"unix:", PM_READY_UNIX},    {"exec:", PM_READY_EXEC},
+        {"log:", PM_READY_LOG},
+    };
+    const char *expected = "expected spawn, notify, fd:N, tcp:HOST:PORT, unix:PATH, exec:COMMAND or log:REGEX";
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        size_t n = strlen(kinds[i].prefix);
+        bool with_arg = kinds[i].prefix[n - 1] == ':';
+        if (with_arg ? strncmp(v, kinds[i].prefix, n) != 0 : strcmp(v, kinds[i].prefix) != 0)
+            continue;
+        pm_spec spec = b->spec;
+        spec.ready = kinds[i].kind;
+        spec.ready_target = NULL;
+        spec.ready_fd = -1;
+        if (kinds[i].kind == PM_READY_FD) {
+            if (!parse_int(v + n, INT_MIN, INT_MAX, &spec.ready_fd))
+                return "expected fd:N with N a descriptor from 3 to 1023";
+        } else if (with_arg) {
+            spec.ready_target = (char *)(v + n);
+        }
+        if (pm_readiness_check_spec(&spec, why, whylen) < 0)
+            return why;
+        char *target = spec.ready_target ? strdup(spec.ready_target) : NULL;
+        if (spec.ready_target && !target)
+            return "out of memory";
+        free(b->spec.ready_target);
+        b->spec.ready = spec.ready;
+        b->spec.ready_fd = spec.ready_fd;
+        b->spec.ready_target = target;
+        return NULL;
+    }
+    return expected;
+}
 
 static const char *set_autorestart(progbuild *b, const char *v, char *why, size_t whylen)
 {
@@ -583,7 +635,8 @@ static const struct {
     {"stdout_logfile", set_stdout_logfile}, {"stderr_logfile", set_stderr_logfile},
     {"redirect_stderr", set_redirect_stderr}, {"stdout_logfile_maxbytes", set_stdout_maxbytes},
     {"stderr_logfile_maxbytes", set_stderr_maxbytes}, {"stdout_logfile_backups", set_stdout_backups},
-    {"stderr_logfile_backups", set_stderr_backups},
+    {"stderr_logfile_backups", set_stderr_backups}, {"ready", set_ready},
+    {"ready_interval", set_ready_interval}, {"ready_timeout", set_ready_timeout},
 };
 
 static program_setter setter_for(const char *key)

@@ -475,6 +475,16 @@ static void raise_fd_limit(void)
 
 /* Everything that can fail before the first child starts; one line on
  * stderr and a negative errno when it does. */
+/* Logged at the 1st, 2nd, 4th, 8th ... one, so that a process that keeps
+ * sending cannot flood the log. */
+static void stray_notify(void *arg, pid_t sender, unsigned long long dropped)
+{
+    pm_daemon *d = arg;
+    if ((dropped & (dropped - 1)) == 0)
+        pm_logstream_message(d->log, "notification from pid %d dropped: not from a supervised "
+                                     "process (%llu dropped so far)", (int)sender, dropped);
+}
+
 static int daemon_setup(pm_daemon *d)
 {
     const pm_daemon_settings *s = d->settings;
@@ -512,6 +522,7 @@ static int daemon_setup(pm_daemon *d)
     }
     pm_monitor_set_event_cb(d->mon, on_event, d);
     pm_monitor_batch_lines(d->mon, true);
+    pm_runtime_uv_on_stray_notify(d->rt, stray_notify, d);
     for (size_t i = 0; i < s->nprograms; i++) {
         const pm_program *p = &s->programs[i];
         if ((r = pm_daemon_add(d, p->name, &p->spec, s->config_path != NULL, p)) < 0) {

@@ -660,8 +660,17 @@ static void text_event(pm_logstream *log, const pm_event *ev)
                   ev->leftover ? "what is left of process group" : "pid", (int)ev->pid);
         return;
     case PM_EVENT_FATAL:
-        text_line(log, "%s: %d instant deaths in a row; giving up", ev->name,
+        text_line(log, "%s: %d failed starts in a row; giving up", ev->name,
                   ev->instant_deaths);
+        return;
+    case PM_EVENT_READY:
+        text_line(log, "%s: ready after %.2fs (%s)", ev->name, ev->runtime, ev->message);
+        return;
+    case PM_EVENT_RUNNING:
+        text_line(log, "%s: running, pid %d, after %.2fs", ev->name, (int)ev->pid, ev->runtime);
+        return;
+    case PM_EVENT_NOT_READY:
+        text_line(log, "%s: %s; stopping pid %d", ev->name, ev->message, (int)ev->pid);
         return;
     case PM_EVENT_FORGET: /* bookkeeping, not a record */
         return;
@@ -692,6 +701,8 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
         [PM_EVENT_START] = "start", [PM_EVENT_EXIT] = "exit",
         [PM_EVENT_SPAWN_ERROR] = "spawn_error", [PM_EVENT_STOP] = "stop",
         [PM_EVENT_KILL] = "kill", [PM_EVENT_FATAL] = "fatal",
+        [PM_EVENT_READY] = "ready", [PM_EVENT_RUNNING] = "running",
+        [PM_EVENT_NOT_READY] = "not_ready",
     };
     int err = json_object_set_new(obj, "event", json_string(names[ev->type]));
     if (ev->type != PM_EVENT_SPAWN_ERROR && ev->type != PM_EVENT_FATAL)
@@ -712,6 +723,12 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
         return err | json_object_set_new(obj, "kill_time", json_seconds(ev->kill_time));
     case PM_EVENT_FATAL:
         return err | json_object_set_new(obj, "instant_deaths", json_integer(ev->instant_deaths));
+    case PM_EVENT_READY:
+    case PM_EVENT_NOT_READY:
+        err |= json_object_set_new(obj, "message", json_text(ev->message));
+        /* fall through */
+    case PM_EVENT_RUNNING:
+        return err | json_object_set_new(obj, "runtime", json_seconds(ev->runtime));
     default:
         return err;
     }
@@ -749,7 +766,7 @@ static void json_lines(pm_logstream *log, const pm_event *ev)
 
 void pm_logstream_event(pm_logstream *log, const pm_event *ev)
 {
-    if ((unsigned)ev->type > PM_EVENT_LINES || ev->type == PM_EVENT_FORGET)
+    if ((unsigned)ev->type > PM_EVENT_NOT_READY || ev->type == PM_EVENT_FORGET)
         return;
     if (ev->type != PM_EVENT_OUTPUT && ev->type != PM_EVENT_LINES)
         log->have_now = false;

@@ -32,6 +32,7 @@ int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
     if (json_is_integer(pid) && json_integer_value(pid) > 0)
         row->pid = json_integer_value(pid);
     row->uptime = number_or(json_object_get(obj, "uptime"), -1);
+    row->status_text = json_string_value(json_object_get(obj, "status_text"));
     row->restart_in = number_or(json_object_get(obj, "restart_in"), -1);
     const json_t *status = json_object_get(obj, "exit_status");
     if (json_is_integer(status) && json_integer_value(status) >= 0 &&
@@ -147,16 +148,25 @@ void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
     const char *state = row->state ? row->state : "";
     if (len)
         buf[0] = '\0';
-    if (strcmp(state, "running") == 0) {
+    if (strcmp(state, "running") == 0 || strcmp(state, "starting") == 0) {
+        bool running = state[0] == 'r';
         text t = text_at(buf, len);
         if (row->pid >= 0) {
             put_str(&t, "pid ");
             put_number(&t, (unsigned long long)row->pid, 1);
         }
         if (row->uptime >= 0) {
-            pm_format_uptime(row->uptime, uptime, sizeof uptime);
-            put_str(&t, row->pid >= 0 ? ", uptime " : "uptime ");
+            if (running)
+                pm_format_uptime(row->uptime, uptime, sizeof uptime);
+            else
+                snprintf(uptime, sizeof uptime, "%.1fs", row->uptime > 1e9 ? 1e9 : row->uptime);
+            put_str(&t, row->pid >= 0 ? ", " : "");
+            put_str(&t, running ? "uptime " : "for ");
             put_str(&t, uptime);
+        }
+        if (row->status_text) {
+            put_str(&t, t.p > buf ? ", status: " : "status: ");
+            put_str(&t, row->status_text);
         }
         text_end(&t, len);
         return;

@@ -7,6 +7,8 @@
  * NAME is padded to the longest name shown, STATE to the longest state
  * shown, two spaces between columns, no trailing blanks.  Details by state:
  *   running   pid 4242, uptime 0:01:02 (uptime as H:MM:SS, "2 days, 3:04:05")
+ *   starting  pid 4242, for 0.4s (the seconds spent starting)
+ *             either, then ", status: TEXT" when it sent STATUS=TEXT
  *   backoff   restarting in 1.6s (exit status 1) / (killed by SIGKILL)
  *   stopping  pid 4242, stopping
  *   others    the last exit when there was one: exit status 1, killed by SIGTERM
@@ -26,6 +28,7 @@ typedef struct pm_status_row {
     int exit_signal;        /* 0: none */
     const char *signal_text; /* the daemon's text when it named the signal, or NULL */
     double restart_in;      /* seconds; negative: none */
+    const char *status_text; /* what it sent as STATUS=..., or NULL */
 } pm_status_row;
 
 /* Fills row from one object of the status answer; its strings point into

@@ -87,6 +87,22 @@ static int put_seconds(pm_strbuf *b, const char *key, double v, int present)
     return n > 0 && (size_t)n < sizeof text ? pm_strbuf_add(b, text, (size_t)n) : -EINVAL;
 }
 
+/* What it last sent as STATUS=..., or null. */
+static int put_status_text(pm_strbuf *b, const char *status_text)
+{
+    if (!status_text)
+        return pm_strbuf_add(b, ",\"status_text\":null", 19);
+    json_t *s = json_stringn_nocheck(status_text, strlen(status_text));
+    char *text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+    json_decref(s);
+    if (!text)
+        return -ENOMEM;
+    int r = pm_strbuf_add(b, ",\"status_text\":", 15);
+    r = r ? r : pm_strbuf_add(b, text, strlen(text));
+    free(text);
+    return r;
+}
+
 int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
                           unsigned long long dropped_bytes)
 {
@@ -107,6 +123,7 @@ int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cac
     r = r ? r : put_int(b, "exit_signal", st->exit_signal, st->exit_signal > 0);
     r = r ? r : put_seconds(b, "restart_in", st->restart_in, st->restart_in >= 0);
     r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
+    r = r ? r : put_status_text(b, st->status_text);
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);
@@ -138,6 +155,7 @@ void pm_status_row_from_status(const pm_status *st, pm_status_row *row)
         row->exit_signal = st->exit_signal;
     if (st->restart_in >= 0)
         row->restart_in = milliseconds(st->restart_in);
+    row->status_text = st->status_text;
 }
 
 /* The length of the valid UTF-8 sequence at p (at most left bytes), or 0. */

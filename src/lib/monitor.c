@@ -1,11 +1,13 @@
 /* The core: the process table, the states, the restart rule and the kill
  * escalation.  It only decides; every effect goes through the runtime. */
 #include "procmon.h"
+#include "readiness.h"
 #include "runtime.h"
 #include "spec.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,11 @@ typedef struct pm_proc {
     pm_state state;
     pid_t pid;
     bool spawning;       /* asked of the runtime, its result not yet in */
+    bool ready;          /* this run is ready (see pm_ready_kind) */
+    bool not_ready_stop; /* stopped for not being ready in time: a failed start */
+    pm_timer *start_timer; /* starting: to running at the threshold, or the ready timeout */
+    pm_readiness *readiness; /* trying its readiness, while starting */
+    char *status_text;   /* its last STATUS=... */
     double started;      /* runtime clock at the last spawn (request, then exec) */
     double delay;        /* the next back-off delay */
     int instant_deaths;  /* in a row */
@@ -70,6 +77,7 @@ static void proc_ended(pm_proc *p, pm_event *ev);
 static void send_stop(pm_proc *p);
 static void service_stop_progress(pm_monitor *mon);
 static bool is_up(const pm_proc *p);
+static void stop_watching_start(pm_proc *p);
 
 /* ---- small helpers ---- */
 
@@ -197,7 +205,9 @@ static void proc_free(pm_proc *p)
     cancel_timer(mon, &p->restart_timer);
     cancel_timer(mon, &p->kill_timer);
     cancel_timer(mon, &p->left_timer);
+    stop_watching_start(p);
     free(p->left);
+    free(p->status_text);
     mon->rt->ops->forget(mon->rt, p);
     waiters_finish(&p->up_waiters, -ECANCELED);
     waiters_finish(&p->down_waiters, 0);
@@ -387,9 +397,11 @@ static void schedule_restart(pm_proc *p, double delay, pm_event *ev)
     emit(p, ev);
 }
 
-/* The reference's rule, plus autorestart and start_retries.  `ev` is the
+/* The reference's rule, plus autorestart and start_retries: a failed
+ * start (the reference's instant death) backs off whatever autorestart
+ * says; autorestart decides about a running process's death.  `ev` is the
  * exit (or spawn error) event, emitted here with the decision in it. */
-static void decide_after_death(pm_proc *p, double runtime, pm_event *ev)
+static void decide_after_death(pm_proc *p, bool failed_start, pm_event *ev)
 {
     if (!p->mon->running) { /* as the reference: no restart unless the service runs */
         p->state = PM_STATE_STOPPED;
@@ -397,7 +409,7 @@ static void decide_after_death(pm_proc *p, double runtime, pm_event *ev)
         return;
     }
     double next;
-    if (runtime < threshold_of(p)) {
+    if (failed_start) {
         next = p->delay;
         p->delay = p->delay * 2 < max_delay_of(p) ? p->delay * 2 : max_delay_of(p);
         p->instant_deaths++;
@@ -408,8 +420,8 @@ static void decide_after_death(pm_proc *p, double runtime, pm_event *ev)
     }
     bool expected = ev->type == PM_EVENT_EXIT && ev->exit_signal == 0 &&
                     pm_spec_exitcode_expected(&p->spec, ev->exit_status);
-    if (p->spec.autorestart == PM_AUTORESTART_NEVER ||
-        (p->spec.autorestart == PM_AUTORESTART_UNEXPECTED && expected)) {
+    if (!failed_start && (p->spec.autorestart == PM_AUTORESTART_NEVER ||
+                          (p->spec.autorestart == PM_AUTORESTART_UNEXPECTED && expected))) {
         p->state = PM_STATE_EXITED;
         emit(p, ev);
         return;
@@ -434,13 +446,17 @@ static void child_output(void *arg, pm_stream stream, const pm_line *lines, size
         ev.lines = lines;
         ev.nlines = n;
         emit(p, &ev);
-        return;
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            ev.data = lines[i].data;
+            ev.len = lines[i].len;
+            emit(p, &ev);
+        }
     }
-    for (size_t i = 0; i < n; i++) {
-        ev.data = lines[i].data;
-        ev.len = lines[i].len;
-        emit(p, &ev);
-    }
+    /* After the lines themselves, so that the log shows the line, then
+     * the readiness it brought. */
+    for (size_t i = 0; i < n && p->readiness && p->spec.ready == PM_READY_LOG; i++)
+        pm_readiness_line(p->readiness, lines[i].data, lines[i].len);
 }
 
 static void child_exited(void *arg, int wait_status)
@@ -448,6 +464,7 @@ static void child_exited(void *arg, int wait_status)
     pm_proc *p = arg;
     pm_monitor *mon = p->mon;
     cancel_timer(mon, &p->kill_timer);
+    stop_watching_start(p);
 
     pm_event ev = event_of(PM_EVENT_EXIT, p->pid);
     ev.runtime = now(mon) - p->started;
@@ -496,14 +513,109 @@ static void proc_ended(pm_proc *p, pm_event *ev)
         return;
     }
     p->restart_after_exit = false;
-    if (p->state == PM_STATE_STOPPING || !mon->running) {
+    bool not_ready = p->not_ready_stop;
+    p->not_ready_stop = false;
+    if ((p->state == PM_STATE_STOPPING && !not_ready) || !mon->running) {
         p->state = PM_STATE_STOPPED;
         emit(p, ev);
         waiters_finish(&p->down_waiters, 0);
         service_stop_progress(mon);
         return;
     }
-    decide_after_death(p, ev->runtime, ev);
+    /* A run that was never ready, or not past its threshold, is a failed
+     * start; with ready = spawn that is the reference's runtime < threshold. */
+    bool failed_start = ev->type != PM_EVENT_EXIT || not_ready || !p->ready ||
+                        ev->runtime < threshold_of(p);
+    waiters_finish(&p->up_waiters, -ECHILD); /* it ended before it was ready */
+    decide_after_death(p, failed_start, ev);
+}
+
+/* ---- from started to running ---- */
+
+static void stop_watching_start(pm_proc *p)
+{
+    cancel_timer(p->mon, &p->start_timer);
+    pm_readiness_stop(p->readiness);
+    p->readiness = NULL;
+}
+
+static void become_running(pm_proc *p)
+{
+    p->state = PM_STATE_RUNNING;
+    pm_event ev = event_of(PM_EVENT_RUNNING, p->pid);
+    ev.runtime = now(p->mon) - p->started;
+    emit(p, &ev);
+}
+
+/* Not ready in time: stopped, and its exit is a failed start. */
+static void not_ready_in_time(pm_proc *p, const char *why)
+{
+    pm_event ev = event_of(PM_EVENT_NOT_READY, p->pid);
+    ev.runtime = now(p->mon) - p->started;
+    ev.message = why;
+    emit(p, &ev);
+    stop_watching_start(p);
+    waiters_finish(&p->up_waiters, -ETIMEDOUT);
+    if (p->state != PM_STATE_STARTING) /* a waiter stopped it */
+        return;
+    p->not_ready_stop = true;
+    send_stop(p);
+}
+
+static void start_timer_fired(void *arg)
+{
+    pm_proc *p = arg;
+    p->start_timer = NULL;
+    if (p->ready) {
+        become_running(p);
+        return;
+    }
+    char why[300];
+    const char *last = p->readiness ? pm_readiness_last(p->readiness) : "";
+    snprintf(why, sizeof why, "not ready after %gs%s%s", p->spec.ready_timeout,
+             *last ? "; last try: " : "", last);
+    not_ready_in_time(p, why);
+}
+
+/* how: what showed it (NULL for PM_READY_SPAWN: nothing to tell). */
+static void proc_became_ready(pm_proc *p, const char *how)
+{
+    pm_monitor *mon = p->mon;
+    if (p->state != PM_STATE_STARTING || p->spawning || p->ready)
+        return;
+    stop_watching_start(p);
+    p->ready = true;
+    double runtime = now(mon) - p->started;
+    if (how) {
+        pm_event ev = event_of(PM_EVENT_READY, p->pid);
+        ev.runtime = runtime;
+        ev.message = how;
+        emit(p, &ev);
+    }
+    double left = threshold_of(p) - runtime;
+    if (left > 0)
+        p->start_timer = mon->rt->ops->timer_start(mon->rt, left, start_timer_fired, p);
+    if (left <= 0 || !p->start_timer) /* cannot wait: running now rather than never */
+        become_running(p);
+    waiters_finish(&p->up_waiters, 0);
+}
+
+static void readiness_seen(void *arg, const char *how)
+{
+    proc_became_ready(arg, how);
+}
+
+/* Watches for readiness, with the ready timeout. */
+static void watch_readiness(pm_proc *p)
+{
+    pm_monitor *mon = p->mon;
+    char err[256] = "";
+    p->start_timer = mon->rt->ops->timer_start(mon->rt, p->spec.ready_timeout, start_timer_fired, p);
+    int r = p->start_timer ? 0 : -ENOMEM;
+    if (r == 0 && p->spec.ready != PM_READY_NOTIFY && p->spec.ready != PM_READY_FD)
+        r = pm_readiness_start(mon->rt, &p->spec, readiness_seen, p, &p->readiness, err, sizeof err);
+    if (r < 0) /* it could never be seen ready */
+        not_ready_in_time(p, *err ? err : "cannot watch its readiness: out of memory");
 }
 
 static void child_started(void *arg, pid_t pid)
@@ -513,15 +625,41 @@ static void child_started(void *arg, pid_t pid)
     p->pid = pid;
     p->started = now(p->mon);
     p->starts++;
-    bool stop_asked = p->state == PM_STATE_STOPPING; /* while it was being spawned */
-    if (!stop_asked)
-        p->state = PM_STATE_RUNNING;
+    p->ready = false;
+    free(p->status_text);
+    p->status_text = NULL;
     pm_event ev = event_of(PM_EVENT_START, pid);
     emit(p, &ev);
-    if (stop_asked)
+    if (p->state == PM_STATE_STOPPING) /* asked while it was being spawned */
         send_stop(p);
+    else if (p->spec.ready == PM_READY_SPAWN)
+        proc_became_ready(p, NULL);
     else
-        waiters_finish(&p->up_waiters, 0);
+        watch_readiness(p);
+}
+
+/* What it sent to $NOTIFY_SOCKET (or "READY=1" for FD): sd_notify's
+ * newline-separated assignments. */
+static void child_notify(void *arg, const char *text, size_t len)
+{
+    pm_proc *p = arg;
+    bool ready = false;
+    for (const char *end = text + len; text < end;) {
+        const char *nl = memchr(text, '\n', (size_t)(end - text));
+        size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
+        if (n == 7 && memcmp(text, "READY=1", 7) == 0) {
+            ready = true;
+        } else if (n >= 7 && memcmp(text, "STATUS=", 7) == 0) {
+            char *status = strndup(text + 7, n - 7);
+            if (status) {
+                free(p->status_text);
+                p->status_text = status;
+            }
+        }
+        text += n + 1;
+    }
+    if (ready)
+        proc_became_ready(p, "READY=1");
 }
 
 /* Counts as an instant death: backs off like one. */
@@ -539,7 +677,8 @@ static void child_spawn_failed(void *arg, int err, const char *message)
     proc_ended(p, &ev);
 }
 
-static const pm_child_cbs child_cbs = {child_started, child_spawn_failed, child_output, child_exited};
+static const pm_child_cbs child_cbs = {child_started, child_spawn_failed, child_output, child_exited,
+                                       child_notify};
 
 /* The result comes through child_started or child_spawn_failed, maybe
  * before this returns.  A negative errno when the runtime refused at once
@@ -574,6 +713,7 @@ static void send_stop(pm_proc *p)
 {
     pm_monitor *mon = p->mon;
     p->state = PM_STATE_STOPPING;
+    stop_watching_start(p);
     if (p->spawning)
         return;
     pm_event ev = event_of(PM_EVENT_STOP, p->pid);
@@ -735,7 +875,7 @@ int pm_monitor_start_notify(pm_monitor *mon, const char *name, pm_done_cb done, 
     pm_proc *p = table_find(mon, name);
     if (!p)
         return -ENOENT;
-    if (p->state == PM_STATE_RUNNING) {
+    if (p->state == PM_STATE_RUNNING || (p->state == PM_STATE_STARTING && p->ready)) {
         if (done)
             done(arg, 0);
         return 0;
@@ -766,6 +906,7 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
         break;
     case PM_STATE_STOPPING:
         p->restart_after_exit = false;
+        p->not_ready_stop = false; /* its end is this stop's, not a failed start */
         waiters_finish(&p->up_waiters, -ECANCELED);
         break;
     case PM_STATE_BACKOFF:
@@ -798,6 +939,19 @@ int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void 
     p->restart_after_exit = true;
     if (is_live(p))
         send_stop(p);
+    return 0;
+}
+
+int pm_monitor_ready(pm_monitor *mon, const char *name, pid_t pid)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    if (!is_live(p) || p->spawning || p->pid != pid)
+        return -ESRCH;
+    if (p->ready)
+        return -EALREADY;
+    proc_became_ready(p, "pm_monitor_ready");
     return 0;
 }
 
@@ -916,6 +1070,8 @@ static void status_of(const pm_proc *p, pm_status *st)
         .state = p->state,
         .pid = p->pid,
         .uptime = is_up(p) ? t - p->started : 0,
+        .ready = is_live(p) && !p->spawning && p->ready,
+        .status_text = p->status_text,
         .restarts = p->starts ? p->starts - 1 : 0,
         .exit_status = p->exit_status,
         .exit_signal = p->exit_signal,

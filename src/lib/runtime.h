@@ -23,7 +23,15 @@ typedef struct pm_child_cbs {
     void (*output)(void *arg, pm_stream stream, const pm_line *lines, size_t n);
     /* The child ended; wait_status as from waitpid(). */
     void (*exited)(void *arg, int wait_status);
+    /* spec.ready NOTIFY: a datagram it (or a process of its group) sent to
+     * $NOTIFY_SOCKET, "KEY=VALUE" lines; FD: "READY=1" once it wrote a
+     * newline to its descriptor.  May be NULL. */
+    void (*notify)(void *arg, const char *text, size_t len);
 } pm_child_cbs;
+
+typedef struct pm_connect pm_connect;
+/* 0 when the connect succeeded, else a negative errno. */
+typedef void (*pm_connect_cb)(void *arg, int result);
 
 struct pm_runtime_ops {
     /* Monotonic seconds. */
@@ -52,6 +60,13 @@ struct pm_runtime_ops {
     void (*hold_output)(pm_runtime *rt, void *arg, bool hold);
     /* No callback with this arg may come any more (its process is forgotten). */
     void (*forget)(pm_runtime *rt, void *arg);
+    /* One connect to "HOST:PORT" (a name or address; unix_socket false) or
+     * to the unix socket at target, closed once made; cb comes on a later
+     * turn.  NULL when it cannot even be tried (out of memory). */
+    pm_connect *(*connect)(pm_runtime *rt, const char *target, bool unix_socket, pm_connect_cb cb,
+                           void *arg);
+    /* cb will not come. */
+    void (*connect_cancel)(pm_runtime *rt, pm_connect *c);
     void (*free)(pm_runtime *rt);
 };
 

@@ -2,7 +2,9 @@
  * thread), output pipes split into lines, and one waitpid(-1) loop on
  * SIGCHLD with a pid table, so that an exit costs the same however many
  * children there are. */
+#include "connect_uv.h"
 #include "lines.h"
+#include "notify_socket.h"
 #include "runtime.h"
 #include "spawn.h"
 #include "spawner.h"
@@ -49,6 +51,8 @@ struct child {
     void *arg;            /* NULL once the monitor has forgotten it */
     pm_spawn_job job;     /* while it is being spawned */
     child_stream out, err;
+    uv_pipe_t ready_pipe; /* spec.ready FD: what it writes to its ready_fd */
+    bool ready_open;
     bool held;            /* its output is not read for now */
     bool reaped;
     int open_handles;
@@ -78,7 +82,10 @@ struct uv_runtime {
     child *all;
     early_exit *early; /* while the spawner is busy */
     size_t nearly, capearly;
-    bool sigchld_closed, spawner_closed;
+    pm_notify_socket *notify; /* made at the first spawn with ready = notify */
+    void (*on_stray)(void *arg, pid_t sender, unsigned long long dropped);
+    void *on_stray_arg;
+    bool sigchld_closed, spawner_closed, notify_closed;
     char readbuf[READ_CHUNK];
 };
 
@@ -164,6 +171,16 @@ static void table_put(uv_runtime *rt, child *c)
     c->next_in_bucket = rt->buckets[b];
     rt->buckets[b] = c;
     rt->nchildren++;
+}
+
+static child *table_find(const uv_runtime *rt, pid_t pid)
+{
+    if (!rt->nbuckets || pid <= 0)
+        return NULL;
+    for (child *c = rt->buckets[bucket_of(rt, pid)]; c; c = c->next_in_bucket)
+        if (c->pid == pid)
+            return c;
+    return NULL;
 }
 
 static child *table_take(uv_runtime *rt, pid_t pid)
@@ -327,6 +344,86 @@ static int stream_open(child *c, child_stream *s, pm_stream which, int fd)
     return 0;
 }
 
+/* ---- readiness: the FD kind's pipe, and the notify socket ---- */
+
+static void ready_close(child *c)
+{
+    if (!c->ready_open)
+        return;
+    c->ready_open = false;
+    uv_close((uv_handle_t *)&c->ready_pipe, handle_closed);
+}
+
+/* A newline means ready (s6's notification-fd); the pipe is done then. */
+static void ready_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
+{
+    child *c = h->data;
+    if (nread > 0 && memchr(buf->base, '\n', (size_t)nread)) {
+        if (c->arg && c->cbs->notify)
+            c->cbs->notify(c->arg, "READY=1", 7);
+        ready_close(c);
+    } else if (nread < 0) {
+        ready_close(c);
+    }
+}
+
+static void ready_open(child *c, int fd)
+{
+    if (uv_pipe_init(c->rt->loop, &c->ready_pipe, 0) < 0) {
+        close(fd); /* never ready then: its ready timeout tells */
+        return;
+    }
+    c->ready_pipe.data = c;
+    c->open_handles++;
+    c->ready_open = true;
+    if (uv_pipe_open(&c->ready_pipe, fd) < 0) {
+        close(fd);
+        ready_close(c);
+    } else if (uv_read_start((uv_stream_t *)&c->ready_pipe, alloc_cb, ready_read) < 0) {
+        ready_close(c);
+    }
+}
+
+/* A datagram goes to the child that sent it, or whose process group the
+ * sender is in (a helper such as systemd-notify): each child leads its own. */
+static bool notify_deliver(void *arg, pid_t sender, const char *text, size_t len)
+{
+    uv_runtime *rt = arg;
+    child *c = table_find(rt, sender);
+    if (!c && sender > 0) {
+        pid_t group = getpgid(sender);
+        c = group > 0 ? table_find(rt, group) : NULL;
+    }
+    if (c && c->arg && c->cbs->notify) {
+        c->cbs->notify(c->arg, text, len);
+        return true;
+    }
+    if (rt->on_stray) /* counted first: this one is among them */
+        rt->on_stray(rt->on_stray_arg, sender, pm_notify_socket_dropped(rt->notify) + 1);
+    return false;
+}
+
+/* NOTIFY_SOCKET in the job's own copy of the environment. */
+static int notify_env_add(uv_runtime *rt, pm_spec *spec, char *errmsg, size_t errlen)
+{
+    int r;
+    if (!rt->notify && (r = pm_notify_socket_open(rt->loop, notify_deliver, rt, &rt->notify,
+                                                  errmsg, errlen)) < 0)
+        return r;
+    rt->notify_closed = false;
+    size_t n = 0;
+    while (spec->env && spec->env[n])
+        n++;
+    char **env = realloc(spec->env, (n + 2) * sizeof *env);
+    if (!env)
+        return -ENOMEM;
+    spec->env = env;
+    if (!(env[n] = strdup(pm_notify_socket_env(rt->notify))))
+        return -ENOMEM;
+    env[n + 1] = NULL;
+    return 0;
+}
+
 /* ---- children ---- */
 
 static void child_release(child *c)
@@ -368,6 +465,7 @@ static void child_reaped(child *c, int wait_status)
         stream_drain(&c->err, c->rt->readbuf, sizeof c->rt->readbuf);
     }
     c->reaped = true;
+    ready_close(c);
     if (c->arg)
         c->cbs->exited(c->arg, wait_status);
     if (c->open_handles == 0)
@@ -470,6 +568,8 @@ static void spawn_done(void *arg, pm_spawn_job *job)
          * of the failure now, and nothing of the child after. */
         close(s->stdout_fd);
         close(s->stderr_fd);
+        if (s->ready_fd >= 0)
+            close(s->ready_fd);
         if (c->arg)
             c->cbs->spawn_failed(c->arg, s->exec_errno, job->errmsg);
         c->arg = NULL;
@@ -478,6 +578,8 @@ static void spawn_done(void *arg, pm_spawn_job *job)
          * child: it is supervised all the same. */
         (void)stream_open(c, &c->out, PM_STDOUT, s->stdout_fd);
         (void)stream_open(c, &c->err, PM_STDERR, s->stderr_fd);
+        if (s->ready_fd >= 0)
+            ready_open(c, s->ready_fd);
         if (c->arg)
             c->cbs->started(c->arg, c->pid);
     }
@@ -498,6 +600,14 @@ static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *c
         free(c);
         snprintf(errmsg, errlen, "cannot start: %s", strerror(ENOMEM));
         return -ENOMEM;
+    }
+    int r = spec->ready == PM_READY_NOTIFY ? notify_env_add(rt, &c->job.spec, errmsg, errlen) : 0;
+    if (r < 0) {
+        if (r == -ENOMEM)
+            snprintf(errmsg, errlen, "cannot start: %s", strerror(ENOMEM));
+        pm_spec_free(&c->job.spec);
+        free(c);
+        return r;
     }
     c->rt = rt;
     c->cbs = cbs;
@@ -535,6 +645,18 @@ static void rt_hold_output(pm_runtime *base, void *arg, bool hold)
             child_hold(c, hold);
 }
 
+static pm_connect *rt_connect(pm_runtime *base, const char *target, bool unix_socket,
+                              pm_connect_cb cb, void *arg)
+{
+    return pm_connect_uv_start(((uv_runtime *)base)->loop, target, unix_socket, cb, arg);
+}
+
+static void rt_connect_cancel(pm_runtime *base, pm_connect *c)
+{
+    (void)base;
+    pm_connect_uv_cancel(c);
+}
+
 static void rt_forget(pm_runtime *base, void *arg)
 {
     uv_runtime *rt = (uv_runtime *)base;
@@ -550,7 +672,7 @@ static void rt_forget(pm_runtime *base, void *arg)
 /* The runtime goes once its own handle and every child's are closed. */
 static void rt_maybe_free(uv_runtime *rt)
 {
-    if (rt->sigchld_closed && rt->spawner_closed && !rt->all) {
+    if (rt->sigchld_closed && rt->spawner_closed && rt->notify_closed && !rt->all) {
         free(rt->buckets);
         free(rt->early);
         free(rt);
@@ -561,6 +683,13 @@ static void sigchld_closed(uv_handle_t *h)
 {
     uv_runtime *rt = h->data;
     rt->sigchld_closed = true;
+    rt_maybe_free(rt);
+}
+
+static void notify_closed(void *arg)
+{
+    uv_runtime *rt = arg;
+    rt->notify_closed = true;
     rt_maybe_free(rt);
 }
 
@@ -585,15 +714,18 @@ static void rt_free(pm_runtime *base)
         bool idle = c->open_handles == 0;
         stream_close(&c->out);
         stream_close(&c->err);
+        ready_close(c);
         if (idle)
             child_release(c);
     }
+    if (rt->notify)
+        pm_notify_socket_close(rt->notify, notify_closed, rt);
     uv_close((uv_handle_t *)&rt->sigchld, sigchld_closed);
 }
 
 static const struct pm_runtime_ops uv_ops = {
     rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_signal_leftovers, rt_hold_output, rt_forget,
-    rt_free,
+    rt_connect, rt_connect_cancel, rt_free,
 };
 
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)
@@ -603,6 +735,7 @@ int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)
         return -ENOMEM;
     rt->base.ops = &uv_ops;
     rt->loop = loop;
+    rt->notify_closed = true; /* until it is made */
     int r = table_grow(rt);
     if (r < 0 || (r = pm_spawner_new(loop, spawn_done, rt, &rt->spawner)) < 0) {
         free(rt->buckets);
@@ -622,6 +755,15 @@ int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)
     }
     *out = &rt->base;
     return 0;
+}
+
+void pm_runtime_uv_on_stray_notify(pm_runtime *base,
+                                   void (*cb)(void *arg, pid_t sender, unsigned long long dropped),
+                                   void *arg)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    rt->on_stray = cb;
+    rt->on_stray_arg = arg;
 }
 
 void pm_runtime_free(pm_runtime *rt)

@@ -91,6 +91,8 @@ typedef struct plan {
 typedef struct fds {
     int devnull;
     int out[2], err[2], report[2];
+    int ready[2];     /* spec->ready PM_READY_FD: the child's end goes to ready_fd */
+    int ready_target; /* that descriptor, or -1 */
 } fds;
 
 /* ---- lookups (parent only) ---- */
@@ -424,6 +426,7 @@ static void fds_close(fds *f)
         close_fd(&f->out[i]);
         close_fd(&f->err[i]);
         close_fd(&f->report[i]);
+        close_fd(&f->ready[i]);
     }
 }
 
@@ -442,18 +445,21 @@ static int pipe_open(int p[2])
     return 0;
 }
 
-static int fds_open(fds *f, char *errmsg, size_t errlen)
+static int fds_open(const pm_spec *spec, fds *f, char *errmsg, size_t errlen)
 {
-    *f = (fds){-1, {-1, -1}, {-1, -1}, {-1, -1}};
+    *f = (fds){-1, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1};
     f->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (f->devnull < 0) {
         int e = errno;
         snprintf(errmsg, errlen, "cannot open /dev/null: %s", strerror(e));
         return -e;
     }
+    if (spec->ready == PM_READY_FD)
+        f->ready_target = spec->ready_fd;
     int r;
     if ((r = pipe_open(f->out)) < 0 || (r = pipe_open(f->err)) < 0 ||
-        (r = pipe2(f->report, O_CLOEXEC) < 0 ? -errno : 0) < 0) {
+        (r = pipe2(f->report, O_CLOEXEC) < 0 ? -errno : 0) < 0 ||
+        (spec->ready == PM_READY_FD && (r = pipe_open(f->ready)) < 0)) {
         snprintf(errmsg, errlen, "cannot create a pipe: %s", strerror(-r));
         fds_close(f);
         return r;
@@ -506,11 +512,18 @@ static int child_stdio(const fds *f)
     int in = child_fd_above_stdio(f->devnull);
     int out = child_fd_above_stdio(f->out[1]);
     int err = child_fd_above_stdio(f->err[1]);
-    if (in < 0 || out < 0 || err < 0)
+    int ready = f->ready_target < 0 ? 0 : child_fd_above_stdio(f->ready[1]);
+    if (in < 0 || out < 0 || err < 0 || ready < 0)
         return -1;
     if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
         return -1;
-    return 0;
+    if (f->ready_target < 0)
+        return 0;
+    /* The readiness pipe at its descriptor; dup2 onto itself would leave
+     * close-on-exec set. */
+    if (ready == f->ready_target)
+        return fcntl(ready, F_SETFD, 0);
+    return dup2(ready, f->ready_target) < 0 ? -1 : 0;
 }
 
 /* The child's whole life after vfork.  Groups and ids are set with the raw system
@@ -520,6 +533,8 @@ static int child_stdio(const fds *f)
 __attribute__((noinline)) static _Noreturn void child_run(const pm_spec *spec, const plan *p, const fds *f)
 {
     int rep = child_fd_above_stdio(f->report[1]);
+    if (rep == f->ready_target) /* keep the report out of the readiness pipe's way */
+        rep = fcntl(rep, F_DUPFD_CLOEXEC, f->ready_target + 1);
     if (rep < 0)
         child_fail(f->report[1], STAGE_STDIO, errno);
     child_reset_signals();
@@ -664,7 +679,7 @@ static int read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
 
 int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
 {
-    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1};
+    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1, .ready_fd = -1};
     if (!spec->argv || !spec->argv[0]) {
         snprintf(errmsg, errlen, "no command to run");
         return -EINVAL;
@@ -674,7 +689,7 @@ int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
     if (r < 0)
         return r;
     fds f;
-    if ((r = fds_open(&f, errmsg, errlen)) < 0) {
+    if ((r = fds_open(spec, &f, errmsg, errlen)) < 0) {
         plan_free(&p);
         return r;
     }
@@ -686,8 +701,8 @@ int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
     }
     close_fd(&f.report[1]); /* else the read below would wait for ourselves */
     int err = read_report(f.report[0], spec, errmsg, errlen);
-    *out = (pm_spawned){pid, f.out[0], f.err[0], err != 0, err};
-    f.out[0] = f.err[0] = -1;
+    *out = (pm_spawned){pid, f.out[0], f.err[0], f.ready[0], err != 0, err};
+    f.out[0] = f.err[0] = f.ready[0] = -1;
     fds_close(&f); /* the child's ends: EOF then comes when the child is done */
     return 0;
 }

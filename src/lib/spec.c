@@ -32,6 +32,10 @@ void pm_spec_init(pm_spec *spec)
     spec->autorestart = PM_AUTORESTART_ALWAYS;
     spec->start_retries = PM_UNSET;
     spec->priority = 999;
+    spec->ready = PM_READY_SPAWN;
+    spec->ready_fd = -1;
+    spec->ready_interval = 0.1;
+    spec->ready_timeout = 60;
     pm_spec_set_exitcode(spec, 0, true);
 }
 
@@ -95,6 +99,7 @@ int pm_spec_copy(pm_spec *dst, const pm_spec *src)
     r |= str_copy(&dst->user, src->user);
     r |= str_copy(&dst->group, src->group);
     r |= str_copy(&dst->cwd, src->cwd);
+    r |= str_copy(&dst->ready_target, src->ready_target);
     if (r || !dst->argv || (src->env && !dst->env)) {
         pm_spec_free(dst);
         return -ENOMEM;
@@ -109,8 +114,9 @@ void pm_spec_free(pm_spec *spec)
     free(spec->user);
     free(spec->group);
     free(spec->cwd);
+    free(spec->ready_target);
     spec->argv = spec->env = NULL;
-    spec->user = spec->group = spec->cwd = NULL;
+    spec->user = spec->group = spec->cwd = spec->ready_target = NULL;
 }
 
 static bool str_equal(const char *a, const char *b)
@@ -139,7 +145,10 @@ bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
            a->signal_group == b->signal_group && a->autostart == b->autostart &&
            a->autorestart == b->autorestart &&
            memcmp(a->exitcodes, b->exitcodes, sizeof a->exitcodes) == 0 &&
-           a->start_retries == b->start_retries && a->priority == b->priority;
+           a->start_retries == b->start_retries && a->priority == b->priority &&
+           a->ready == b->ready && str_equal(a->ready_target, b->ready_target) &&
+           a->ready_fd == b->ready_fd && a->ready_interval == b->ready_interval &&
+           a->ready_timeout == b->ready_timeout;
 }
 
 /* A name, or a number without an entry (containers run bare uids). */

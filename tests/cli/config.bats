@@ -298,7 +298,7 @@ command = $CHILD sleep
 EOF2
     start_daemon
     wait_for "$DEADLINE" state_is crash fatal
-    expect_log "procmon: crash: 3 instant deaths in a row; giving up"
+    expect_log "procmon: crash: 3 failed starts in a row; giving up"
     [ "$(log_count "procmon: crash: started")" -eq 3 ]
     grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.05s" "$LOG"
     grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.1s" "$LOG"
@@ -313,7 +313,7 @@ EOF2
     run ctl start crash
     [ "$status" -eq 0 ]
     [ "$(log_count "procmon: crash: started")" -ge 4 ]
-    wait_for "$DEADLINE" log_count_at_least "3 instant deaths in a row; giving up" 2
+    wait_for "$DEADLINE" log_count_at_least "3 failed starts in a row; giving up" 2
     [ "$(log_count "procmon: crash: started")" -eq 6 ]
     state_is crash fatal
 }

@@ -33,6 +33,15 @@ typedef struct fake_child {
     char argv0[64];
 } fake_child;
 
+/* A connect asked for, until the test says how it went (fake_connect_done). */
+struct pm_connect {
+    char target[128];
+    bool unix_socket;
+    pm_connect_cb cb;
+    void *arg;
+    bool live;
+};
+
 typedef struct fake_kill {
     pid_t pid;
     int sig;
@@ -57,6 +66,8 @@ typedef struct fake_runtime {
     pid_t left_groups[FAKE_MAX]; /* groups whose leader exited, with members still alive */
     size_t nleft_groups;
     void *held; /* the last arg whose output was held, until it is released */
+    pm_connect *connects[FAKE_MAX]; /* every connect asked for, in order */
+    size_t nconnects;
 } fake_runtime;
 
 static double fake_now(pm_runtime *rt)
@@ -147,19 +158,52 @@ static void fake_forget(pm_runtime *rt, void *arg)
     f->forgotten[f->nforgotten++] = arg;
 }
 
+static pm_connect *fake_connect(pm_runtime *rt, const char *target, bool unix_socket,
+                                pm_connect_cb cb, void *arg)
+{
+    fake_runtime *f = (fake_runtime *)rt;
+    if (f->nconnects == FAKE_MAX)
+        return NULL;
+    pm_connect *c = calloc(1, sizeof *c);
+    *c = (pm_connect){.unix_socket = unix_socket, .cb = cb, .arg = arg, .live = true};
+    snprintf(c->target, sizeof c->target, "%s", target);
+    f->connects[f->nconnects++] = c;
+    return c;
+}
+
+static void fake_connect_cancel(pm_runtime *rt, pm_connect *c)
+{
+    (void)rt;
+    c->live = false;
+}
+
+/* The last connect asked for, if still waited for, ends with result. */
+static inline bool fake_connect_done(fake_runtime *f, int result)
+{
+    pm_connect *c = f->nconnects ? f->connects[f->nconnects - 1] : NULL;
+    if (!c || !c->live)
+        return false;
+    c->live = false;
+    c->cb(c->arg, result);
+    return true;
+}
+
 static void fake_free(pm_runtime *rt)
 {
     fake_runtime *f = (fake_runtime *)rt;
     while (f->ntimers)
         fake_timer_drop(f, f->timers[0]);
+    for (size_t i = 0; i < f->nconnects; i++)
+        free(f->connects[i]);
+    f->nconnects = 0;
 }
 
 static const struct pm_runtime_ops fake_ops = {
     fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_signal_leftovers, fake_hold_output,
-    fake_forget, fake_free,
+    fake_forget, fake_connect, fake_connect_cancel, fake_free,
 };
 
-static void fake_init(fake_runtime *f)
+static inline void fake_init(fake_runtime *f)
 {
     memset(f, 0, sizeof *f);
     f->base.ops = &fake_ops;
@@ -167,7 +211,7 @@ static void fake_init(fake_runtime *f)
 }
 
 /* Moves the clock forward by dt, firing due timers in time order. */
-static void fake_advance(fake_runtime *f, double dt)
+static inline void fake_advance(fake_runtime *f, double dt)
 {
     double end = f->now + dt;
     for (;;) {
@@ -200,14 +244,14 @@ static fake_child *fake_last_child(fake_runtime *f)
 }
 
 /* A deferred spawn is through: the child runs. */
-static void fake_spawned(fake_child *c)
+static inline void fake_spawned(fake_child *c)
 {
     c->pending = false;
     c->cbs->started(c->arg, c->pid);
 }
 
 /* A deferred spawn failed (err an errno); nothing runs. */
-static void fake_spawn_fails(fake_child *c, int err, const char *message)
+static inline void fake_spawn_fails(fake_child *c, int err, const char *message)
 {
     c->pending = false;
     c->alive = false;
@@ -216,12 +260,19 @@ static void fake_spawn_fails(fake_child *c, int err, const char *message)
 
 /* The child's exit, then the loop's next turn: what is due at once runs
  * (a restart "at once" is a zero-delay timer, as in the real loop). */
-static void fake_exit(fake_runtime *f, pid_t pid, int wait_status)
+static inline void fake_exit(fake_runtime *f, pid_t pid, int wait_status)
 {
     fake_child *c = fake_child_of(f, pid);
     c->alive = false;
     c->cbs->exited(c->arg, wait_status);
     fake_advance(f, 0);
+}
+
+/* What the child sent to $NOTIFY_SOCKET (or wrote to its ready fd). */
+static inline void fake_notify(fake_runtime *f, pid_t pid, const char *text)
+{
+    fake_child *c = fake_child_of(f, pid);
+    c->cbs->notify(c->arg, text, strlen(text));
 }
 
 #define EXIT_CODE(code) ((code) << 8)

@@ -230,7 +230,7 @@ static void test_text_events(void **state)
     assert_text_line(fx, 3, "procmon: web: stopping pid 4242 with SIGTERM (SIGKILL in 5s)");
     assert_text_line(fx, 4, "procmon: web: stopping pid 4242 with SIGINT (SIGKILL in 0.5s)");
     assert_text_line(fx, 5, "procmon: web: pid 4242 did not stop; sending SIGKILL");
-    assert_text_line(fx, 6, "procmon: web: 4 instant deaths in a row; giving up");
+    assert_text_line(fx, 6, "procmon: web: 4 failed starts in a row; giving up");
     assert_text_line(fx, 7, "procmon: procmon 0.1.0 running, pid 17");
     assert_text_line(fx, 8, "[web] ");
 }

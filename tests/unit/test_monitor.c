@@ -1,124 +1,5 @@
 /* The monitor on a simulated clock and a fake spawner. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-
-#include <errno.h>
-#include <signal.h>
-#include <stdio.h>
-
-#include "fake_runtime.h"
-
-#define EPS 0.001
-
-typedef struct recorded {
-    pm_event_type type;
-    char name[32];
-    pm_state state;
-    double restart_in;
-    bool removed;
-    pid_t pid;
-    pm_stream stream; /* OUTPUT, LINES */
-    size_t len;       /* OUTPUT */
-    size_t nlines;    /* LINES */
-} recorded;
-
-typedef struct fixture {
-    fake_runtime rt;
-    pm_monitor *mon;
-    recorded events[512];
-    size_t nevents;
-    int done_calls;
-    int done_result;
-} fixture;
-
-static void record(void *arg, const pm_event *ev)
-{
-    fixture *fx = arg;
-    recorded *r = &fx->events[fx->nevents++ % 512];
-    *r = (recorded){ev->type, "", ev->state, ev->restart_in, ev->removed, ev->pid,
-                    ev->stream, ev->len, ev->nlines};
-    snprintf(r->name, sizeof r->name, "%s", ev->name);
-}
-
-static void on_done(void *arg, int result)
-{
-    fixture *fx = arg;
-    fx->done_calls++;
-    fx->done_result = result;
-}
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    fake_init(&fx->rt);
-    pm_options opts;
-    pm_options_init(&opts);
-    assert_int_equal(pm_monitor_new(&fx->rt.base, &opts, &fx->mon), 0);
-    pm_monitor_set_event_cb(fx->mon, record, fx);
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    pm_monitor_free(fx->mon);
-    fake_free(&fx->rt.base);
-    free(fx);
-    return 0;
-}
-
-static char *argv_true[] = {"/bin/true", NULL};
-
-/* The defaults, running /bin/true. */
-static pm_spec spec_true(void)
-{
-    pm_spec spec;
-    pm_spec_init(&spec);
-    spec.argv = argv_true;
-    return spec;
-}
-
-static void add(fixture *fx, const char *name)
-{
-    pm_spec spec = spec_true();
-    assert_int_equal(pm_monitor_add(fx->mon, name, &spec), 0);
-}
-
-static pm_status status(fixture *fx, const char *name)
-{
-    pm_status st;
-    assert_int_equal(pm_monitor_status(fx->mon, name, &st), 0);
-    return st;
-}
-
-static size_t spawns(fixture *fx)
-{
-    return fx->rt.nchildren;
-}
-
-static pid_t pid_of(fixture *fx, const char *name)
-{
-    return status(fx, name).pid;
-}
-
-/* Lets the process live `lived` seconds, then ends it with exit code 1. */
-static void live_and_die(fixture *fx, const char *name, double lived)
-{
-    fake_advance(&fx->rt, lived);
-    fake_exit(&fx->rt, pid_of(fx, name), EXIT_CODE(1));
-}
-
-static size_t kills_of(fixture *fx, int sig)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < fx->rt.nkills; i++)
-        n += fx->rt.kills[i].sig == sig;
-    return n;
-}
+#include "monitor_fixture.h"
 
 /* ---- add, names ---- */
 
@@ -130,7 +11,7 @@ static void test_add_starts_only_while_running(void **state)
     assert_int_equal(status(fx, "a").state, PM_STATE_STOPPED);
     pm_monitor_start_service(fx->mon);
     assert_int_equal(spawns(fx), 1);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     add(fx, "b");
     assert_int_equal(spawns(fx), 2);
     assert_int_equal(status(fx, "b").pid, fake_last_child(&fx->rt)->pid);
@@ -207,7 +88,7 @@ static void test_instant_deaths_back_off_doubling_to_max(void **state)
         assert_int_equal(spawns(fx), before);
         fake_advance(&fx->rt, EPS);
         assert_int_equal(spawns(fx), before + 1);
-        assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+        assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     }
     assert_int_equal(status(fx, "a").restarts, 6);
     assert_int_equal(status(fx, "a").exit_status, 1);
@@ -225,7 +106,7 @@ static void test_good_run_restarts_at_once_and_resets(void **state)
     size_t before = spawns(fx);
     live_and_die(fx, "a", 1.0); /* exactly the threshold: not instant */
     assert_int_equal(spawns(fx), before + 1);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     assert_true(fx->events[fx->nevents - 2].type == PM_EVENT_EXIT);
     assert_true(fx->events[fx->nevents - 2].restart_in == 0);
     live_and_die(fx, "a", 0.1); /* the ladder starts again at 1 */
@@ -328,7 +209,7 @@ static void test_remove_running_stops_and_forgets(void **state)
     assert_int_equal(fx->events[fx->nevents - 1].type, PM_EVENT_FORGET);
     assert_int_equal(fx->rt.nforgotten, 1);
     assert_int_equal(spawns(fx), 2); /* the removed one is not restarted */
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
 }
 
 /* ---- the service ---- */
@@ -521,8 +402,8 @@ static void test_restart_all_restarts_each_at_once(void **state)
     fake_exit(&fx->rt, a, KILLED_BY(SIGTERM));
     fake_exit(&fx->rt, b, KILLED_BY(SIGTERM));
     assert_int_equal(spawns(fx), 4);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
-    assert_int_equal(status(fx, "b").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
+    assert_int_equal(status(fx, "b").state, PM_STATE_STARTING);
 }
 
 static void test_admin_restart_of_young_process_does_not_back_off(void **state)
@@ -539,7 +420,7 @@ static void test_admin_restart_of_young_process_does_not_back_off(void **state)
     fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
     assert_int_equal(fx->done_calls, 1);
     assert_int_equal(fx->done_result, 0);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     assert_int_not_equal(pid_of(fx, "a"), pid);
     live_and_die(fx, "a", 0.1); /* the ladder was reset by the restart */
     assert_true(status(fx, "a").restart_in > 1 - EPS && status(fx, "a").restart_in < 1 + EPS);
@@ -556,7 +437,7 @@ static void test_start_during_backoff_starts_now_and_resets(void **state)
     size_t before = spawns(fx);
     assert_int_equal(pm_monitor_start(fx->mon, "a"), 0);
     assert_int_equal(spawns(fx), before + 1);
-    assert_int_equal(fx->rt.ntimers, 0);
+    assert_int_equal(fx->rt.ntimers, 1); /* only its threshold, to running */
     live_and_die(fx, "a", 0.1);
     assert_true(status(fx, "a").restart_in < 1 + EPS);
 }
@@ -610,7 +491,7 @@ static void test_starting_until_the_spawn_is_through(void **state)
     fake_advance(&fx->rt, 0.5);
     assert_true(status(fx, "a").uptime > 0.5 - EPS); /* time spent starting */
     fake_spawned(fake_last_child(&fx->rt));
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     assert_int_equal(status(fx, "a").pid, fake_last_child(&fx->rt)->pid);
     assert_true(status(fx, "a").uptime < EPS); /* a run counts from its start */
     assert_int_equal(fx->events[0].type, PM_EVENT_START);
@@ -706,7 +587,7 @@ static void test_restart_and_remove_while_starting(void **state)
     fake_spawned(fake_last_child(&fx->rt));
     assert_int_equal(fx->done_calls, 1);
     assert_int_equal(fx->done_result, 0);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     assert_int_equal(status(fx, "a").restarts, 1);
 
     /* Removed while starting: kept until its child has come and gone. */
@@ -736,7 +617,7 @@ static void test_spawn_failure_backs_off(void **state)
     assert_int_equal(status(fx, "a").state, PM_STATE_BACKOFF);
     fx->rt.spawn_error = 0;
     fake_advance(&fx->rt, 0);
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
     assert_int_equal(pm_monitor_restart(fx->mon, "a", NULL, NULL), 0);
     fx->rt.spawn_error = -EAGAIN;
     assert_int_equal(pm_monitor_start(fx->mon, "nope"), -ENOENT);
@@ -764,7 +645,7 @@ static void test_stop_overtaken_by_start_still_reports(void **state)
     pm_monitor_start(fx->mon, "a");
     fake_exit(&fx->rt, pid, KILLED_BY(SIGTERM));
     assert_int_equal(fx->done_calls, 1); /* the stop: it did exit */
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
 }
 
 typedef struct chained {
@@ -848,7 +729,7 @@ static void test_autorestart_policies(void **state)
     pm_monitor_start(fx->mon, "u");
     fake_advance(&fx->rt, 2);
     fake_exit(&fx->rt, pid_of(fx, "u"), EXIT_CODE(1)); /* unexpected */
-    assert_int_equal(status(fx, "u").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "u").state, PM_STATE_STARTING);
     fake_exit(&fx->rt, pid_of(fx, "u"), KILLED_BY(SIGTERM)); /* a signal is unexpected */
     assert_int_equal(status(fx, "u").state, PM_STATE_BACKOFF);
 }
@@ -873,7 +754,7 @@ static void test_start_retries_give_up_into_fatal(void **state)
     fake_advance(&fx->rt, 10000);
     assert_int_equal(spawns(fx), before);
     assert_int_equal(pm_monitor_start(fx->mon, "a"), 0); /* start lifts it */
-    assert_int_equal(status(fx, "a").state, PM_STATE_RUNNING);
+    assert_int_equal(status(fx, "a").state, PM_STATE_STARTING);
 }
 
 static void test_a_stop_ends_a_hold_on_output(void **state)

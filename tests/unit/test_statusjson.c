@@ -34,12 +34,14 @@ static void test_running(void **state)
     spec.cwd = "/srv/\"www\"";
     spec.user = "www-data";
     pm_status st = {.name = "web", .state = PM_STATE_RUNNING, .pid = 4242, .uptime = 62.125,
-                    .restarts = 3, .exit_status = 1, .exit_signal = 0, .restart_in = -1, .spec = &spec};
+                    .restarts = 3, .exit_status = 1, .exit_signal = 0, .restart_in = -1, .spec = &spec,
+                    .status_text = "serving \"all\"\n"};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 5000000000ULL);
-    json_t *want = json_pack("{ss ss si sf si si sn sn sI s[sss] ss ss sn}", "name", "web", "state", "running",
+    json_t *want = json_pack("{ss ss si sf si si sn sn sI ss s[sss] ss ss sn}", "name", "web", "state", "running",
                              "pid", 4242, "uptime", 62.125, "restarts", 3, "exit_status", 1,
-                             "exit_signal", "restart_in", "dropped_bytes", (json_int_t)5000000000LL, "argv", "/bin/sh", "-c", "echo \"a\\b\"\ttab",
+                             "exit_signal", "restart_in", "dropped_bytes", (json_int_t)5000000000LL,
+                             "status_text", "serving \"all\"\n", "argv", "/bin/sh", "-c", "echo \"a\\b\"\ttab",
                              "cwd", "/srv/\"www\"", "user", "www-data", "group");
     assert_true(json_equal(obj, want));
     json_decref(obj);
@@ -58,9 +60,10 @@ static void test_backoff_then_cached(void **state)
                     .exit_status = -1, .exit_signal = 9, .restart_in = 4.5, .spec = &spec};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 0);
-    json_t *want = json_pack("{ss ss sn sn si sn si sf si s[s] sn sn sn}", "name", "w_01", "state", "backoff",
+    json_t *want = json_pack("{ss ss sn sn si sn si sf si sn s[s] sn sn sn}", "name", "w_01", "state", "backoff",
                              "pid", "uptime", "restarts", 7, "exit_status", "exit_signal", 9,
-                             "restart_in", 4.5, "dropped_bytes", 0, "argv", "worker", "cwd", "user", "group");
+                             "restart_in", 4.5, "dropped_bytes", 0, "status_text", "argv", "worker", "cwd",
+                             "user", "group");
     assert_true(json_equal(obj, want));
     json_decref(obj);
     /* The second time the fixed part comes from the cache, the rest is new. */
