@@ -55,6 +55,18 @@ typedef enum {
 
 #define PM_UNSET (-1) /* a numeric field that takes the monitor's value or inherits */
 
+/* What a dependency must have done before its dependent starts. */
+typedef enum {
+    PM_DEP_READY,    /* it is ready (see pm_ready_kind) */
+    PM_DEP_STARTED,  /* it has been spawned */
+    PM_DEP_COMPLETED /* it has exited with an expected exit code, and is not to be restarted */
+} pm_dep_condition;
+
+typedef struct pm_dependency {
+    char *name;
+    pm_dep_condition condition;
+} pm_dependency;
+
 /* When a started process is ready (see PM_STATE_STARTING). */
 typedef enum {
     PM_READY_SPAWN,  /* once spawned */
@@ -87,6 +99,10 @@ typedef struct pm_spec {
     int ready_fd;        /* FD: the child's descriptor (3..1023) */
     double ready_interval; /* TCP, UNIX, EXEC: seconds between tries (0.1) */
     double ready_timeout;  /* not ready this long after the spawn: stopped, a failed start (60) */
+    pm_dependency *depends_on; /* started only once each of these meets its condition */
+    size_t ndepends_on;
+    bool bind_to;      /* stopped when a dependency's process ends, started again once it
+                          meets its condition again */
 } pm_spec;
 
 /* Defaults everywhere; argv must then be set. */
@@ -113,6 +129,8 @@ typedef enum {
 } pm_state;
 
 const char *pm_state_name(pm_state state);
+/* "ready", "started", "completed". */
+const char *pm_dep_condition_name(pm_dep_condition condition);
 
 typedef enum { PM_STDOUT = 1, PM_STDERR = 2 } pm_stream;
 
@@ -155,7 +173,8 @@ typedef struct pm_event {
                           process group, whose id is pid (its leader is gone) */
     double kill_time;  /* STOP: SIGKILL follows after this long */
     const char *message; /* SPAWN_ERROR: e.g. "cannot execute /x: No such file or directory";
-                            READY, NOT_READY: what was seen or last tried */
+                            READY, NOT_READY: what was seen or last tried;
+                            EXIT: "waiting for its dependencies" (bind_to) */
     int instant_deaths;  /* FATAL */
     pm_stream stream;    /* OUTPUT */
     const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
@@ -227,6 +246,7 @@ typedef struct pm_status {
     pid_t pid;          /* 0 when not running */
     double uptime;      /* seconds since the start (starting: spent starting so far) */
     bool ready;         /* this run is ready */
+    bool waiting;       /* starting, held back until its dependencies are met */
     const char *status_text; /* the last STATUS=... it sent (notify), or NULL */
     unsigned restarts;  /* starts after the first */
     int exit_status;    /* last exit: -1 if none or killed */
@@ -247,6 +267,10 @@ int pm_monitor_hold_output(pm_monitor *mon, const char *name, bool hold);
 /* The ids of up to max of the groups that name's earlier runs left; how
  * many there are, or -ENOENT. */
 int pm_monitor_leftovers(const pm_monitor *mon, const char *name, pid_t *out, size_t max);
+/* The names (the spec's strings) of up to max of the dependencies that a
+ * waiting process waits for; how many there are (0 when it does not
+ * wait), or -ENOENT. */
+int pm_monitor_waiting_for(const pm_monitor *mon, const char *name, const char **out, size_t max);
 /* Attaches the caller's data to a process; events about it carry it. */
 int pm_monitor_set_user_data(pm_monitor *mon, const char *name, void *data);
 size_t pm_monitor_count(const pm_monitor *mon);

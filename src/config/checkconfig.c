@@ -66,6 +66,9 @@ static void print_program(const pm_program *p)
         printf("  %-10s %s\n", "env", *e);
     printf("  %-10s %d\n", "priority", s->priority);
     printf("  %-10s %s\n", "autostart", s->autostart ? "true" : "false");
+    for (size_t i = 0; i < s->ndepends_on; i++)
+        printf("  %-10s %s (%s)%s\n", "depends on", s->depends_on[i].name,
+               pm_dep_condition_name(s->depends_on[i].condition), s->bind_to ? ", bound" : "");
     print_output("stdout", &p->out);
     if (p->redirect_stderr)
         printf("  %-10s %s\n", "stderr", "with stdout (redirect_stderr)");

@@ -35,6 +35,7 @@ typedef struct pm_program {
     bool redirect_stderr;
     char *file;   /* where its section starts, for messages */
     int line;
+    int depends_line; /* where its depends_on is, or its section's line */
 } pm_program;
 
 /* Which of pm_config.opts the file set, so that the command line can win. */

@@ -46,7 +46,7 @@ static const char *const program_keys[] = {
     "numprocs_start", "process_name", "priority", "stdout_logfile", "stderr_logfile",
     "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_backups", "ready", "ready_interval", "ready_timeout",
-    NULL,
+    "depends_on", "bind_to", NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
@@ -357,6 +357,7 @@ BOOL_SETTER(set_clear_environment, b->spec.clear_env)
 BOOL_SETTER(set_autostart, b->spec.autostart)
 BOOL_SETTER(set_stopasgroup, b->stopasgroup)
 BOOL_SETTER(set_killasgroup, b->killasgroup)
+BOOL_SETTER(set_bind_to, b->spec.bind_to)
 
 #define SECONDS_SETTER(fn, field)                                                    \
     static const char *fn(progbuild *b, const char *v, char *why, size_t whylen)     \
@@ -377,6 +378,65 @@ static const char *set_ready_interval(progbuild *b, const char *v, char *why, si
     (void)why, (void)whylen;
     if (!pm_parse_seconds(v, &b->spec.ready_interval) || b->spec.ready_interval < 0.01)
         return "expected seconds, 0.01 or more";
+    return NULL;
+}
+
+/* One item of depends_on: NAME, or NAME:CONDITION (a group member's name
+ * has a colon of its own: only a known condition after the last one
+ * counts as one). */
+static const char *dependency_parse(const char *item, size_t n, pm_dependency *d)
+{
+    static const struct {
+        const char *name;
+        pm_dep_condition condition;
+    } conditions[] = {{"ready", PM_DEP_READY}, {"started", PM_DEP_STARTED}, {"completed", PM_DEP_COMPLETED}};
+    d->condition = PM_DEP_READY;
+    const char *colon = memrchr(item, ':', n);
+    for (size_t i = 0; colon && i < sizeof conditions / sizeof *conditions; i++) {
+        size_t clen = strlen(conditions[i].name);
+        if ((size_t)(item + n - colon - 1) == clen && memcmp(colon + 1, conditions[i].name, clen) == 0) {
+            d->condition = conditions[i].condition;
+            n = (size_t)(colon - item);
+            break;
+        }
+    }
+    if (n == 0)
+        return "expected program names, each maybe with :ready, :started or :completed, separated by commas";
+    return (d->name = strndup(item, n)) ? NULL : "out of memory";
+}
+
+/* depends_on = db, migrate:completed, cache:started */
+static const char *set_depends_on(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    (void)why, (void)whylen;
+    pm_dependency *deps = NULL;
+    size_t n = 0;
+    const char *err = NULL;
+    for (const char *p = pm_cfg_skip_blanks(v); *p && !err; p = pm_cfg_skip_blanks(p)) {
+        size_t len = strcspn(p, ",");
+        size_t item = len;
+        while (item && isspace((unsigned char)p[item - 1]))
+            item--;
+        pm_dependency *more = realloc(deps, (n + 1) * sizeof *deps);
+        if (!more) {
+            err = "out of memory";
+            break;
+        }
+        deps = more;
+        if (!(err = dependency_parse(p, item, &deps[n])))
+            n++;
+        p += len + (p[len] == ',');
+    }
+    for (size_t i = 0; err && i < n; i++)
+        free(deps[i].name);
+    if (err) {
+        free(deps);
+        return err;
+    }
+    pm_spec old = {.depends_on = b->spec.depends_on, .ndepends_on = b->spec.ndepends_on};
+    pm_spec_free(&old); /* a repeated key: the later wins */
+    b->spec.depends_on = deps;
+    b->spec.ndepends_on = n;
     return NULL;
 }
 
@@ -637,6 +697,7 @@ static const struct {
     {"stderr_logfile_maxbytes", set_stderr_maxbytes}, {"stdout_logfile_backups", set_stdout_backups},
     {"stderr_logfile_backups", set_stderr_backups}, {"ready", set_ready},
     {"ready_interval", set_ready_interval}, {"ready_timeout", set_ready_timeout},
+    {"depends_on", set_depends_on}, {"bind_to", set_bind_to},
 };
 
 static program_setter setter_for(const char *key)

@@ -173,6 +173,9 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
             free(full);
         } else if (!pm_cfg_take_outputs(cfg, &cfg->programs[cfg->nprograms - 1], &b)) {
             pm_cfg_fail_oom(ld);
+        } else {
+            const entry *deps = pm_cfg_find_entry(sec, "depends_on");
+            cfg->programs[cfg->nprograms - 1].depends_line = deps ? deps->line : sec->line;
         }
         free(b.out.path);
         free(b.err.path);
@@ -284,6 +287,77 @@ static void build_programs_of(loader *ld, const section *sec, pm_config *cfg)
     free(name);
 }
 
+/* ---- dependencies: every name known, no cycle ---- */
+
+static const pm_program *program_named(const pm_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nprograms; i++)
+        if (strcmp(cfg->programs[i].name, name) == 0)
+            return &cfg->programs[i];
+    return NULL;
+}
+
+enum { UNSEEN, ON_PATH, DONE };
+
+/* Depth first from p; path holds the programs from the start to p.  On a
+ * cycle, fails naming it whole: "web -> api -> web". */
+static void dependency_walk(loader *ld, const pm_config *cfg, size_t p, unsigned char *mark,
+                            size_t *path, size_t depth)
+{
+    mark[p] = ON_PATH;
+    path[depth] = p;
+    const pm_spec *s = &cfg->programs[p].spec;
+    for (size_t k = 0; k < s->ndepends_on && !ld->failed; k++) {
+        size_t q = (size_t)(program_named(cfg, s->depends_on[k].name) - cfg->programs);
+        if (mark[q] == DONE)
+            continue;
+        if (mark[q] == UNSEEN) {
+            dependency_walk(ld, cfg, q, mark, path, depth + 1);
+            continue;
+        }
+        size_t from = depth;
+        while (path[from] != q)
+            from--;
+        size_t len = 1;
+        for (size_t i = from; i <= depth; i++)
+            len += strlen(cfg->programs[path[i]].name) + 4;
+        char *text = malloc(len + strlen(cfg->programs[q].name));
+        if (!text) {
+            pm_cfg_fail_oom(ld);
+            return;
+        }
+        text[0] = '\0';
+        for (size_t i = from; i <= depth; i++)
+            strcat(strcat(text, cfg->programs[path[i]].name), " -> ");
+        strcat(text, cfg->programs[q].name);
+        const pm_program *at = &cfg->programs[q];
+        pm_cfg_fail_at(ld, at->file, at->depends_line, "dependency cycle: %s", text);
+        free(text);
+    }
+    mark[p] = DONE;
+}
+
+static void check_dependencies(loader *ld, const pm_config *cfg)
+{
+    for (size_t i = 0; i < cfg->nprograms && !ld->failed; i++) {
+        const pm_program *p = &cfg->programs[i];
+        for (size_t k = 0; k < p->spec.ndepends_on && !ld->failed; k++)
+            if (!program_named(cfg, p->spec.depends_on[k].name))
+                pm_cfg_fail_at(ld, p->file, p->depends_line,
+                               "%s depends on '%s', which is not a program", p->name,
+                               p->spec.depends_on[k].name);
+    }
+    unsigned char *mark = calloc(cfg->nprograms + 1, 1);
+    size_t *path = calloc(cfg->nprograms + 1, sizeof *path);
+    if (!ld->failed && (!mark || !path))
+        pm_cfg_fail_oom(ld);
+    for (size_t i = 0; i < cfg->nprograms && !ld->failed; i++)
+        if (mark[i] == UNSEEN)
+            dependency_walk(ld, cfg, i, mark, path, 0);
+    free(mark);
+    free(path);
+}
+
 void pm_cfg_build_programs(loader *ld, pm_config *cfg)
 {
     if (!ld->failed)
@@ -291,4 +365,6 @@ void pm_cfg_build_programs(loader *ld, pm_config *cfg)
     for (size_t i = 0; i < ld->nsecs && !ld->failed; i++)
         if (ld->secs[i].kind == SEC_PROGRAM)
             build_programs_of(ld, &ld->secs[i], cfg);
+    if (!ld->failed)
+        check_dependencies(ld, cfg);
 }

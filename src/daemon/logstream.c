@@ -593,6 +593,8 @@ static void exit_tail(const pm_event *ev, char *buf, size_t len)
         s = "restarting now";
     else if (ev->removed)
         s = "removed";
+    else if (ev->type == PM_EVENT_EXIT && ev->message) /* waiting for its dependencies */
+        s = ev->message;
     else if (ev->state == PM_STATE_STOPPED)
         s = "stopped";
     else if (ev->state == PM_STATE_EXITED)

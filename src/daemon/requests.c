@@ -147,7 +147,7 @@ static int status_table(pm_daemon *d, const name_list *l, pm_strbuf *b)
     for (size_t i = 0; i < l->count; i++)
         if (pm_monitor_status(d->mon, l->names[i], &sts[n]) == 0)
             n++;
-    int r = pm_status_table_append(b, sts, n);
+    int r = pm_status_table_append(b, d->mon, sts, n);
     free(sts);
     return r;
 }
@@ -162,7 +162,7 @@ static int status_objects(pm_daemon *d, const name_list *l, pm_strbuf *b)
             continue;
         pm_procdata fallback = {0}, *pd = st.user_data ? st.user_data : &fallback;
         r = shown++ > 0 ? pm_strbuf_add(b, ",", 1) : 0;
-        r = r ? r : pm_status_json_append(b, &st, &pd->status, pd->dropped_bytes);
+        r = r ? r : pm_status_json_append(b, d->mon, &st, &pd->status, pd->dropped_bytes);
         pm_status_text_free(&fallback.status);
     }
     return r ? r : pm_strbuf_add(b, "]}", 2);
@@ -186,16 +186,18 @@ static void handle_status(pm_daemon *d, pm_request *req, json_t *msg)
     free(b.buf);
 }
 
-/* ---- operations that finish later, by priority tiers ----
- * Starts go lowest priority first, stops highest first; each tier waits for
- * the one before, as at start-up and shutdown.  The answer comes once all
- * are done. */
+/* ---- operations that finish later, by tiers ----
+ * Starts go lowest priority first, stops dependents first and then highest
+ * priority first; each tier waits for the one before, as at start-up and
+ * shutdown.  The answer comes once all are done. */
 
 typedef int (*batch_op)(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
 
 typedef struct batch_entry {
     char *name;
     int priority;
+    size_t rank; /* stops: how many levels of dependents in the batch stop before it */
+    const pm_spec *spec; /* while the batch is being set up */
 } batch_entry;
 
 typedef struct batch {
@@ -224,9 +226,12 @@ static void entries_free(batch_entry *entries, size_t count)
 
 static void batch_finish(batch *b)
 {
+    const char *why = b->error == -ECANCELED   ? "another command took over"
+                      : b->error == -ECHILD    ? "it ended before it was ready"
+                      : b->error == -ETIMEDOUT ? "it was not ready within its ready_timeout"
+                                               : strerror(-b->error);
     if (b->error)
-        pm_request_fail(b->req, "cannot %s %s: %s", b->what, b->failed ? b->failed : "?",
-                        b->error == -ECANCELED ? "another command took over" : strerror(-b->error));
+        pm_request_fail(b->req, "cannot %s %s: %s", b->what, b->failed ? b->failed : "?", why);
     else
         pm_request_answer(b->req, json_pack("{sb}", "ok", 1));
     entries_free(b->entries, b->count);
@@ -250,8 +255,11 @@ static void batch_continue(batch *b)
      * error, and it may be a shutdown that took over. */
     while (b->next < b->count && !b->error) {
         int tier = b->entries[b->next].priority;
+        size_t rank = b->entries[b->next].rank;
         b->pending = 1; /* held while the tier is issued */
-        for (; b->next < b->count && b->entries[b->next].priority == tier; b->next++) {
+        for (; b->next < b->count && b->entries[b->next].priority == tier &&
+               b->entries[b->next].rank == rank;
+             b->next++) {
             batch_item *it = malloc(sizeof *it);
             if (!it) {
                 batch_note(b, -ENOMEM, b->entries[b->next].name);
@@ -295,9 +303,32 @@ static int lowest_first(const void *a, const void *b)
 static int highest_first(const void *a, const void *b)
 {
     const batch_entry *x = a, *y = b;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
     if (x->priority != y->priority)
         return x->priority > y->priority ? -1 : 1;
     return strcmp(x->name, y->name);
+}
+
+/* For a stop: each entry's rank is one more than that of any entry that
+ * depends on it, so that dependents stop first (the config has no cycles;
+ * an `add`ed process has no dependencies). */
+static void rank_by_dependents(batch_entry *entries, size_t n)
+{
+    for (bool changed = true; changed;) {
+        changed = false;
+        for (size_t i = 0; i < n; i++) {
+            for (size_t k = 0; k < entries[i].spec->ndepends_on; k++) {
+                for (size_t j = 0; j < n; j++) {
+                    if (strcmp(entries[j].name, entries[i].spec->depends_on[k].name) == 0 &&
+                        entries[j].rank <= entries[i].rank && entries[j].rank < n) {
+                        entries[j].rank = entries[i].rank + 1;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
 }
 
 static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *what, batch_op op,
@@ -312,7 +343,10 @@ static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *wh
     for (size_t i = 0; entries && i < n; i++) {
         pm_status st;
         entries[i].name = strdup(l.names[i]);
-        entries[i].priority = pm_monitor_status(d->mon, l.names[i], &st) == 0 ? st.spec->priority : 0;
+        static const pm_spec none = {0};
+        bool known = pm_monitor_status(d->mon, l.names[i], &st) == 0;
+        entries[i].priority = known ? st.spec->priority : 0;
+        entries[i].spec = known ? st.spec : &none;
         if (!entries[i].name) {
             entries_free(entries, i);
             entries = NULL;
@@ -326,6 +360,8 @@ static void run_batch(pm_daemon *d, pm_request *req, json_t *msg, const char *wh
         pm_request_fail(req, "out of memory");
         return;
     }
+    if (stopping)
+        rank_by_dependents(entries, n);
     qsort(entries, n, sizeof *entries, stopping ? highest_first : lowest_first);
     *b = (batch){.d = d, .req = req, .op = op, .what = what, .entries = entries, .count = n};
     batch_continue(b);

@@ -33,6 +33,10 @@ int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
         row->pid = json_integer_value(pid);
     row->uptime = number_or(json_object_get(obj, "uptime"), -1);
     row->status_text = json_string_value(json_object_get(obj, "status_text"));
+    const json_t *waiting = json_object_get(obj, "waiting_for");
+    for (size_t i = 0; i < json_array_size(waiting); i++)
+        if (json_is_string(json_array_get(waiting, i)))
+            pm_status_row_add_waiting(row, json_string_value(json_array_get(waiting, i)));
     row->restart_in = number_or(json_object_get(obj, "restart_in"), -1);
     const json_t *status = json_object_get(obj, "exit_status");
     if (json_is_integer(status) && json_integer_value(status) >= 0 &&
@@ -141,6 +145,12 @@ static void format_exit(const pm_status_row *row, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+void pm_status_row_add_waiting(pm_status_row *row, const char *name)
+{
+    size_t used = strlen(row->waiting_for);
+    snprintf(row->waiting_for + used, sizeof row->waiting_for - used, "%s%s", used ? ", " : "", name);
+}
+
 void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
 {
     char exit_text[96];
@@ -148,6 +158,10 @@ void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
     const char *state = row->state ? row->state : "";
     if (len)
         buf[0] = '\0';
+    if (row->waiting_for[0]) {
+        snprintf(buf, len, "(waiting for %s)", row->waiting_for);
+        return;
+    }
     if (strcmp(state, "running") == 0 || strcmp(state, "starting") == 0) {
         bool running = state[0] == 'r';
         text t = text_at(buf, len);

@@ -9,6 +9,7 @@
  *   running   pid 4242, uptime 0:01:02 (uptime as H:MM:SS, "2 days, 3:04:05")
  *   starting  pid 4242, for 0.4s (the seconds spent starting)
  *             either, then ", status: TEXT" when it sent STATUS=TEXT
+ *   starting  (waiting for db, cache): held back for its dependencies
  *   backoff   restarting in 1.6s (exit status 1) / (killed by SIGKILL)
  *   stopping  pid 4242, stopping
  *   others    the last exit when there was one: exit status 1, killed by SIGTERM
@@ -29,7 +30,14 @@ typedef struct pm_status_row {
     const char *signal_text; /* the daemon's text when it named the signal, or NULL */
     double restart_in;      /* seconds; negative: none */
     const char *status_text; /* what it sent as STATUS=..., or NULL */
+    char waiting_for[160];  /* "db, cache": the dependencies it is held back for, or "" */
 } pm_status_row;
+
+/* At most this many of the dependencies a process waits for are shown. */
+#define PM_WAITING_SHOWN 16
+
+/* Adds a name to row->waiting_for (what does not fit is cut). */
+void pm_status_row_add_waiting(pm_status_row *row, const char *name);
 
 /* Fills row from one object of the status answer; its strings point into
  * obj.  -EINVAL when obj is not an object or lacks a string name or state. */

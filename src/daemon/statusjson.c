@@ -30,11 +30,19 @@ static int make_cache(const pm_status *st, pm_status_text *c)
     json_t *argv = json_array();
     for (char **a = st->spec->argv; argv && *a; a++)
         json_array_append_new(argv, json_string(*a)); /* NULL for non-UTF-8: skipped */
+    json_t *deps = json_array();
+    for (size_t i = 0; deps && i < st->spec->ndepends_on; i++) {
+        const pm_dependency *d = &st->spec->depends_on[i];
+        json_array_append_new(deps, d->condition == PM_DEP_READY
+                                        ? json_string(d->name)
+                                        : json_sprintf("%s:%s", d->name, pm_dep_condition_name(d->condition)));
+    }
     c->name = members(json_pack("{ss}", "name", st->name));
-    c->spec = members(json_pack("{so so so so}", "argv", argv ? argv : json_array(),
+    c->spec = members(json_pack("{so so so so so}", "argv", argv ? argv : json_array(),
                                 "cwd", json_or_null(st->spec->cwd),
                                 "user", json_or_null(st->spec->user),
-                                "group", json_or_null(st->spec->group)));
+                                "group", json_or_null(st->spec->group),
+                                "depends_on", deps ? deps : json_array()));
     if (c->name && c->spec)
         return 0;
     pm_status_text_free(c);
@@ -92,19 +100,25 @@ static int put_status_text(pm_strbuf *b, const char *status_text)
 {
     if (!status_text)
         return pm_strbuf_add(b, ",\"status_text\":null", 19);
-    json_t *s = json_stringn_nocheck(status_text, strlen(status_text));
-    char *text = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
-    json_decref(s);
-    if (!text)
-        return -ENOMEM;
     int r = pm_strbuf_add(b, ",\"status_text\":", 15);
-    r = r ? r : pm_strbuf_add(b, text, strlen(text));
-    free(text);
-    return r;
+    return r ? r : pm_json_string_append(b, status_text, strlen(status_text));
 }
 
-int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
-                          unsigned long long dropped_bytes)
+/* The dependencies it is held back for: [] when it is not. */
+static int put_waiting_for(pm_strbuf *b, const pm_monitor *mon, const pm_status *st)
+{
+    const char *names[PM_WAITING_SHOWN];
+    int n = st->waiting ? pm_monitor_waiting_for(mon, st->name, names, PM_WAITING_SHOWN) : 0;
+    int r = pm_strbuf_add(b, ",\"waiting_for\":[", 16);
+    for (int i = 0; r == 0 && i < n && i < PM_WAITING_SHOWN; i++) {
+        r = i ? pm_strbuf_add(b, ",", 1) : 0;
+        r = r ? r : pm_json_string_append(b, names[i], strlen(names[i]));
+    }
+    return r ? r : pm_strbuf_add(b, "]", 1);
+}
+
+int pm_status_json_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *st,
+                          pm_status_text *cache, unsigned long long dropped_bytes)
 {
     if (!cache->name && make_cache(st, cache) < 0)
         return -ENOMEM;
@@ -124,6 +138,7 @@ int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cac
     r = r ? r : put_seconds(b, "restart_in", st->restart_in, st->restart_in >= 0);
     r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
     r = r ? r : put_status_text(b, st->status_text);
+    r = r ? r : put_waiting_for(b, mon, st);
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);
@@ -137,7 +152,7 @@ static double milliseconds(double v)
     return v >= 0 && v < 1e12 ? (double)(long long)(v * 1000 + 0.5) / 1000 : v;
 }
 
-void pm_status_row_from_status(const pm_status *st, pm_status_row *row)
+void pm_status_row_from_status(const pm_monitor *mon, const pm_status *st, pm_status_row *row)
 {
     int up = st->state == PM_STATE_STARTING || st->state == PM_STATE_RUNNING ||
              st->state == PM_STATE_STOPPING;
@@ -156,6 +171,10 @@ void pm_status_row_from_status(const pm_status *st, pm_status_row *row)
     if (st->restart_in >= 0)
         row->restart_in = milliseconds(st->restart_in);
     row->status_text = st->status_text;
+    const char *names[PM_WAITING_SHOWN];
+    int n = st->waiting ? pm_monitor_waiting_for(mon, st->name, names, PM_WAITING_SHOWN) : 0;
+    for (int i = 0; i < n && i < PM_WAITING_SHOWN; i++)
+        pm_status_row_add_waiting(row, names[i]);
 }
 
 /* The length of the valid UTF-8 sequence at p (at most left bytes), or 0. */
@@ -228,14 +247,14 @@ int pm_json_string_append(pm_strbuf *b, const char *text, size_t len)
     return r ? r : pm_strbuf_add(b, "\"", 1);
 }
 
-int pm_status_table_append(pm_strbuf *b, const pm_status *sts, size_t n)
+int pm_status_table_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *sts, size_t n)
 {
     pm_status_row *rows = malloc((n ? n : 1) * sizeof *rows);
     if (!rows)
         return -ENOMEM;
     size_t name_width = 0, state_width = 0, not_running = 0;
     for (size_t i = 0; i < n; i++) {
-        pm_status_row_from_status(&sts[i], &rows[i]);
+        pm_status_row_from_status(mon, &sts[i], &rows[i]);
         size_t w = pm_text_width(rows[i].name);
         name_width = w > name_width ? w : name_width;
         w = pm_text_width(rows[i].state);

@@ -17,20 +17,20 @@ typedef struct pm_status_text {
 
 /* Appends st's object to b, making *cache on first use: 0 or -ENOMEM.
  * dropped_bytes: output its targets could not take (daemon.h). */
-int pm_status_json_append(pm_strbuf *b, const pm_status *st, pm_status_text *cache,
-                          unsigned long long dropped_bytes);
+int pm_status_json_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *st,
+                          pm_status_text *cache, unsigned long long dropped_bytes);
 void pm_status_text_free(pm_status_text *cache);
 
 /* The row `procmon status` prints for st (statusfmt.h): what
  * pm_status_row_from_json reads from st's object (numbers rounded to
  * milliseconds as there).  Its strings point into st or are static. */
-void pm_status_row_from_status(const pm_status *st, pm_status_row *row);
+void pm_status_row_from_status(const pm_monitor *mon, const pm_status *st, pm_status_row *row);
 
 /* The "table" form of the answer (doc/protocol.md): appends
  * {"ok":true,"table":[LINE,...],"not_running":N} for the n processes, in
  * the order given: each LINE is the one pm_format_status_line makes, padded
  * to the widest name and state among them.  0, or -ENOMEM. */
-int pm_status_table_append(pm_strbuf *b, const pm_status *sts, size_t n);
+int pm_status_table_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *sts, size_t n);
 
 /* Appends text as a JSON string, quotes included; bytes that are not UTF-8
  * appear as the text \xNN.  0, or -ENOMEM. */

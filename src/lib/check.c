@@ -91,8 +91,11 @@ static void command_output(void *arg, pm_stream stream, const pm_line *lines, si
 {
     pm_check *c = arg;
     (void)stream;
-    if (n > 0)
-        snprintf(c->detail, sizeof c->detail, "%.*s", (int)(lines[n - 1].len < DETAIL_MAX ? lines[n - 1].len : DETAIL_MAX - 1), lines[n - 1].data);
+    if (n == 0)
+        return;
+    size_t len = lines[n - 1].len < DETAIL_MAX ? lines[n - 1].len : DETAIL_MAX - 1;
+    memcpy(c->detail, lines[n - 1].data, len);
+    c->detail[len] = '\0';
 }
 
 static void command_exited(void *arg, int wait_status)

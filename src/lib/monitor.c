@@ -33,6 +33,10 @@ typedef struct pm_proc {
     pid_t pid;
     bool spawning;       /* asked of the runtime, its result not yet in */
     bool ready;          /* this run is ready (see pm_ready_kind) */
+    bool waiting;        /* starting, held back until its dependencies are met */
+    bool bound_stop;     /* stopped because a dependency ended (bind_to): then it waits */
+    bool visiting;       /* bring_up_dependencies is on it (a cycle ends there) */
+    bool has_live_dependent; /* service_stop_progress's: it must wait for them */
     bool not_ready_stop; /* stopped for not being ready in time: a failed start */
     pm_timer *start_timer; /* starting: to running at the threshold, or the ready timeout */
     pm_readiness *readiness; /* trying its readiness, while starting */
@@ -64,6 +68,9 @@ struct pm_monitor {
     pm_proc **procs; /* sorted by name */
     size_t count, cap;
     pm_proc *dying;  /* removed, waiting for their exit */
+    size_t nwaiting; /* processes held back for their dependencies */
+    size_t nbound;   /* processes with dependencies and bind_to */
+    pm_timer *deps_timer; /* a look at the waiting ones on the next turn */
     bool running;
     bool stopping_service;
     pm_waiter *service_waiters;
@@ -73,11 +80,14 @@ struct pm_monitor {
 };
 
 static int proc_spawn(pm_proc *p);
+static int start_fresh(pm_proc *p);
 static void proc_ended(pm_proc *p, pm_event *ev);
 static void send_stop(pm_proc *p);
 static void service_stop_progress(pm_monitor *mon);
 static bool is_up(const pm_proc *p);
 static void stop_watching_start(pm_proc *p);
+static void dependencies_may_be_met(pm_monitor *mon);
+static void stop_bound_dependents(const pm_proc *q);
 
 /* ---- small helpers ---- */
 
@@ -91,6 +101,16 @@ const char *pm_state_name(pm_state state)
     case PM_STATE_STOPPING: return "stopping";
     case PM_STATE_EXITED: return "exited";
     case PM_STATE_FATAL: return "fatal";
+    }
+    return "unknown";
+}
+
+const char *pm_dep_condition_name(pm_dep_condition condition)
+{
+    switch (condition) {
+    case PM_DEP_READY: return "ready";
+    case PM_DEP_STARTED: return "started";
+    case PM_DEP_COMPLETED: return "completed";
     }
     return "unknown";
 }
@@ -118,6 +138,10 @@ static void emit(pm_proc *p, pm_event *ev)
     ev->user_data = p->user_data;
     if (mon->event_cb)
         mon->event_cb(mon->event_arg, ev);
+    if (ev->type == PM_EVENT_EXIT)
+        stop_bound_dependents(p);
+    if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_READY || ev->type == PM_EVENT_EXIT)
+        dependencies_may_be_met(mon);
 }
 
 static pm_event event_of(pm_event_type type, pid_t pid)
@@ -352,17 +376,122 @@ static bool leftovers_stopping(const pm_proc *p)
 
 /* ---- the lifecycle ---- */
 
-/* A process exists, or is being spawned. */
+/* A process exists, or is being spawned (not one held back for its
+ * dependencies: that one is starting, with nothing to stop yet). */
 static bool is_up(const pm_proc *p)
 {
-    return p->state == PM_STATE_STARTING || p->state == PM_STATE_RUNNING ||
+    return (p->state == PM_STATE_STARTING && !p->waiting) || p->state == PM_STATE_RUNNING ||
            p->state == PM_STATE_STOPPING;
 }
 
 /* Up and not yet asked to stop. */
 static bool is_live(const pm_proc *p)
 {
-    return p->state == PM_STATE_STARTING || p->state == PM_STATE_RUNNING;
+    return (p->state == PM_STATE_STARTING && !p->waiting) || p->state == PM_STATE_RUNNING;
+}
+
+/* ---- dependencies ---- */
+
+static bool dependency_met(const pm_monitor *mon, const pm_dependency *d)
+{
+    const pm_proc *q = table_find(mon, d->name);
+    if (!q)
+        return false;
+    bool spawned = is_live(q) && !q->spawning;
+    bool completed = q->state == PM_STATE_EXITED && q->exit_signal == 0 &&
+                     pm_spec_exitcode_expected(&q->spec, q->exit_status);
+    switch (d->condition) {
+    case PM_DEP_READY:
+        return spawned && q->ready;
+    case PM_DEP_STARTED:
+        return spawned || completed;
+    case PM_DEP_COMPLETED:
+        return completed;
+    }
+    return false;
+}
+
+static bool dependencies_met(const pm_proc *p)
+{
+    for (size_t i = 0; i < p->spec.ndepends_on; i++)
+        if (!dependency_met(p->mon, &p->spec.depends_on[i]))
+            return false;
+    return true;
+}
+
+static void hold_back(pm_proc *p)
+{
+    p->state = PM_STATE_STARTING;
+    if (!p->waiting) {
+        p->waiting = true;
+        p->mon->nwaiting++;
+    }
+}
+
+static void stop_waiting(pm_proc *p)
+{
+    if (p->waiting) {
+        p->waiting = false;
+        p->mon->nwaiting--;
+    }
+}
+
+static bool bound(const pm_proc *p)
+{
+    return p->spec.bind_to && p->spec.ndepends_on > 0;
+}
+
+/* The waiting ones whose dependencies are met start. */
+static void dependencies_timer_fired(void *arg)
+{
+    pm_monitor *mon = arg;
+    mon->deps_timer = NULL;
+    for (size_t i = 0; i < mon->count && mon->nwaiting > 0; i++)
+        if (mon->procs[i]->waiting && dependencies_met(mon->procs[i]))
+            (void)proc_spawn(mon->procs[i]);
+}
+
+/* A process started, became ready or ended: the waiting ones are looked
+ * at on the next turn of the loop, not from within this change. */
+static void dependencies_may_be_met(pm_monitor *mon)
+{
+    if (mon->nwaiting == 0 || mon->deps_timer)
+        return;
+    mon->deps_timer = mon->rt->ops->timer_start(mon->rt, 0, dependencies_timer_fired, mon);
+    if (!mon->deps_timer) /* cannot wait: look now rather than never */
+        dependencies_timer_fired(mon);
+}
+
+/* q's process ended: its live dependents with bind_to are stopped, to
+ * wait for it to meet their condition again. */
+static void stop_bound_dependents(const pm_proc *q)
+{
+    pm_monitor *mon = q->mon;
+    for (size_t i = 0; i < mon->count && mon->nbound > 0 && mon->running; i++) {
+        pm_proc *p = mon->procs[i];
+        for (size_t k = 0; bound(p) && is_live(p) && k < p->spec.ndepends_on; k++) {
+            if (p->spec.depends_on[k].condition != PM_DEP_COMPLETED &&
+                strcmp(p->spec.depends_on[k].name, q->name) == 0) {
+                p->bound_stop = true;
+                send_stop(p);
+            }
+        }
+    }
+}
+
+/* Those of p's dependencies that are down are started (theirs first, as
+ * they start); what is up, or coming back from back-off, is left alone. */
+static void bring_up_dependencies(pm_proc *p)
+{
+    p->visiting = true;
+    for (size_t i = 0; i < p->spec.ndepends_on; i++) {
+        const pm_dependency *d = &p->spec.depends_on[i];
+        pm_proc *q = table_find(p->mon, d->name);
+        if (q && !q->visiting && !is_up(q) && !q->waiting && q->state != PM_STATE_BACKOFF &&
+            !dependency_met(p->mon, d))
+            (void)start_fresh(q);
+    }
+    p->visiting = false;
 }
 
 static void restart_timer_fired(void *arg)
@@ -513,6 +642,17 @@ static void proc_ended(pm_proc *p, pm_event *ev)
         return;
     }
     p->restart_after_exit = false;
+    if (p->bound_stop && p->state == PM_STATE_STOPPING && mon->running) {
+        /* bind_to: it waits for its dependencies to be met again. */
+        p->bound_stop = false;
+        hold_back(p);
+        ev->message = "waiting for its dependencies";
+        emit(p, ev);
+        waiters_finish(&p->down_waiters, 0);
+        dependencies_may_be_met(mon);
+        return;
+    }
+    p->bound_stop = false;
     bool not_ready = p->not_ready_stop;
     p->not_ready_stop = false;
     if ((p->state == PM_STATE_STOPPING && !not_ready) || !mon->running) {
@@ -688,6 +828,11 @@ static int proc_spawn(pm_proc *p)
     pm_monitor *mon = p->mon;
     char errmsg[256] = "";
     p->started = now(mon);
+    if (!dependencies_met(p)) {
+        hold_back(p);
+        return 0;
+    }
+    stop_waiting(p);
     p->state = PM_STATE_STARTING;
     p->spawning = true;
     int r = mon->rt->ops->spawn(mon->rt, &p->spec, &child_cbs, p, errmsg, sizeof errmsg);
@@ -733,12 +878,14 @@ static void send_stop(pm_proc *p)
     leftovers_stop(p, ev.kill_time);
 }
 
-/* A fresh start: the back-off ladder begins again. */
+/* A fresh start: the back-off ladder begins again, and what it depends
+ * on is brought up. */
 static int start_fresh(pm_proc *p)
 {
     cancel_timer(p->mon, &p->restart_timer);
     p->delay = min_delay_of(p);
     p->instant_deaths = 0;
+    bring_up_dependencies(p);
     return proc_spawn(p);
 }
 
@@ -826,8 +973,10 @@ int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *s
     memmove(&mon->procs[at + 1], &mon->procs[at], (mon->count - at) * sizeof *mon->procs);
     mon->procs[at] = p;
     mon->count++;
+    mon->nbound += bound(p);
     if (mon->running && p->spec.autostart)
-        (void)proc_spawn(p); /* a failure backs off like an instant death */
+        (void)start_fresh(p); /* a failure backs off like an instant death */
+    dependencies_may_be_met(mon); /* it may be what another waits for */
     return 0;
 }
 
@@ -837,6 +986,10 @@ int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *
     if (!p)
         return -ENOENT;
     table_take(mon, p);
+    mon->nbound -= bound(p);
+    stop_waiting(p);
+    if (p->state == PM_STATE_STARTING && !p->spawning && !p->pid)
+        p->state = PM_STATE_STOPPED; /* it was waiting: nothing ran */
     p->removed = true;
     p->restart_after_exit = false;
     waiters_finish(&p->up_waiters, -ECANCELED);
@@ -897,6 +1050,11 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
     pm_proc *p = table_find(mon, name);
     if (!p)
         return -ENOENT;
+    if (p->waiting) { /* nothing runs yet */
+        stop_waiting(p);
+        p->state = PM_STATE_STOPPED;
+        waiters_finish(&p->up_waiters, -ECANCELED);
+    }
     switch (p->state) {
     case PM_STATE_STARTING:
         waiters_finish(&p->up_waiters, -ECANCELED); /* the stop takes over */
@@ -907,6 +1065,7 @@ int pm_monitor_stop(pm_monitor *mon, const char *name, pm_done_cb done, void *ar
     case PM_STATE_STOPPING:
         p->restart_after_exit = false;
         p->not_ready_stop = false; /* its end is this stop's, not a failed start */
+        p->bound_stop = false;
         waiters_finish(&p->up_waiters, -ECANCELED);
         break;
     case PM_STATE_BACKOFF:
@@ -973,7 +1132,7 @@ void pm_monitor_restart_all(pm_monitor *mon)
 
 static bool startable(const pm_proc *p)
 {
-    return p->spec.autostart && !is_up(p) && p->state != PM_STATE_BACKOFF;
+    return p->spec.autostart && !is_up(p) && !p->waiting && p->state != PM_STATE_BACKOFF;
 }
 
 void pm_monitor_start_service(pm_monitor *mon)
@@ -1004,7 +1163,28 @@ void pm_monitor_start_service(pm_monitor *mon)
     }
 }
 
-/* Stops the next priority tier once nothing is stopping any more; reports
+/* Marks what a live process depends on: it stops after its dependents. */
+static void mark_live_dependencies(pm_monitor *mon)
+{
+    for (size_t i = 0; i < mon->count; i++)
+        mon->procs[i]->has_live_dependent = false;
+    for (size_t i = 0; i < mon->count; i++) {
+        pm_proc *p = mon->procs[i];
+        for (size_t k = 0; is_live(p) && k < p->spec.ndepends_on; k++) {
+            pm_proc *q = table_find(mon, p->spec.depends_on[k].name);
+            if (q)
+                q->has_live_dependent = true;
+        }
+    }
+}
+
+static bool stoppable_now(const pm_proc *p)
+{
+    return is_live(p) && !p->has_live_dependent;
+}
+
+/* Stops the next tier once nothing is stopping any more: of the processes
+ * that no live process depends on, those of the highest priority.  Reports
  * completion once nothing is up. */
 static void service_stop_progress(pm_monitor *mon)
 {
@@ -1012,13 +1192,15 @@ static void service_stop_progress(pm_monitor *mon)
         return;
     if (mon->dying)
         return;
+    for (size_t i = 0; i < mon->count; i++)
+        if (mon->procs[i]->state == PM_STATE_STOPPING || leftovers_stopping(mon->procs[i]))
+            return;
+    mark_live_dependencies(mon);
     bool any_running = false;
     int tier = 0;
     for (size_t i = 0; i < mon->count; i++) {
         pm_proc *p = mon->procs[i];
-        if (p->state == PM_STATE_STOPPING || leftovers_stopping(p))
-            return;
-        if (is_live(p) && (!any_running || p->spec.priority > tier)) {
+        if (stoppable_now(p) && (!any_running || p->spec.priority > tier)) {
             tier = p->spec.priority;
             any_running = true;
         }
@@ -1030,7 +1212,7 @@ static void service_stop_progress(pm_monitor *mon)
     }
     for (size_t i = 0; i < mon->count; i++) {
         pm_proc *p = mon->procs[i];
-        if (is_live(p) && p->spec.priority == tier)
+        if (stoppable_now(p) && p->spec.priority == tier)
             send_stop(p);
     }
 }
@@ -1045,6 +1227,10 @@ void pm_monitor_stop_service(pm_monitor *mon, pm_done_cb done, void *arg)
         p->restart_after_exit = false;
         if (p->state == PM_STATE_BACKOFF) {
             cancel_timer(mon, &p->restart_timer);
+            p->state = PM_STATE_STOPPED;
+        }
+        if (p->waiting) {
+            stop_waiting(p);
             p->state = PM_STATE_STOPPED;
         }
         if (!is_up(p))
@@ -1071,6 +1257,7 @@ static void status_of(const pm_proc *p, pm_status *st)
         .pid = p->pid,
         .uptime = is_up(p) ? t - p->started : 0,
         .ready = is_live(p) && !p->spawning && p->ready,
+        .waiting = p->waiting,
         .status_text = p->status_text,
         .restarts = p->starts ? p->starts - 1 : 0,
         .exit_status = p->exit_status,
@@ -1100,6 +1287,22 @@ int pm_monitor_hold_output(pm_monitor *mon, const char *name, bool hold)
         return -ENOENT;
     mon->rt->ops->hold_output(mon->rt, p, hold);
     return 0;
+}
+
+int pm_monitor_waiting_for(const pm_monitor *mon, const char *name, const char **out, size_t max)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    int n = 0;
+    for (size_t i = 0; p->waiting && i < p->spec.ndepends_on; i++) {
+        if (dependency_met(mon, &p->spec.depends_on[i]))
+            continue;
+        if ((size_t)n < max)
+            out[n] = p->spec.depends_on[i].name;
+        n++;
+    }
+    return n;
 }
 
 int pm_monitor_leftovers(const pm_monitor *mon, const char *name, pid_t *out, size_t max)

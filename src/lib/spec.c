@@ -90,9 +90,27 @@ static int str_copy(char **dst, const char *src)
     return 0;
 }
 
+static pm_dependency *deps_copy(const pm_dependency *deps, size_t n)
+{
+    pm_dependency *copy = n ? calloc(n, sizeof *copy) : NULL;
+    for (size_t i = 0; copy && i < n; i++) {
+        copy[i].condition = deps[i].condition;
+        if (!(copy[i].name = strdup(deps[i].name))) {
+            while (i-- > 0)
+                free(copy[i].name);
+            free(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
 int pm_spec_copy(pm_spec *dst, const pm_spec *src)
 {
     *dst = *src;
+    dst->depends_on = deps_copy(src->depends_on, src->ndepends_on);
+    if (!dst->depends_on)
+        dst->ndepends_on = 0;
     dst->argv = strv_copy(src->argv);
     dst->env = strv_copy(src->env);
     int r = 0;
@@ -100,7 +118,7 @@ int pm_spec_copy(pm_spec *dst, const pm_spec *src)
     r |= str_copy(&dst->group, src->group);
     r |= str_copy(&dst->cwd, src->cwd);
     r |= str_copy(&dst->ready_target, src->ready_target);
-    if (r || !dst->argv || (src->env && !dst->env)) {
+    if (r || !dst->argv || (src->env && !dst->env) || (src->ndepends_on && !dst->depends_on)) {
         pm_spec_free(dst);
         return -ENOMEM;
     }
@@ -115,6 +133,11 @@ void pm_spec_free(pm_spec *spec)
     free(spec->group);
     free(spec->cwd);
     free(spec->ready_target);
+    for (size_t i = 0; i < spec->ndepends_on; i++)
+        free(spec->depends_on[i].name);
+    free(spec->depends_on);
+    spec->depends_on = NULL;
+    spec->ndepends_on = 0;
     spec->argv = spec->env = NULL;
     spec->user = spec->group = spec->cwd = spec->ready_target = NULL;
 }
@@ -134,6 +157,17 @@ static bool strv_equal(char **a, char **b)
     return !*x && !*y;
 }
 
+static bool deps_equal(const pm_spec *a, const pm_spec *b)
+{
+    if (a->ndepends_on != b->ndepends_on)
+        return false;
+    for (size_t i = 0; i < a->ndepends_on; i++)
+        if (strcmp(a->depends_on[i].name, b->depends_on[i].name) != 0 ||
+            a->depends_on[i].condition != b->depends_on[i].condition)
+            return false;
+    return true;
+}
+
 bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
 {
     return strv_equal(a->argv, b->argv) && strv_equal(a->env, b->env) &&
@@ -148,7 +182,7 @@ bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
            a->start_retries == b->start_retries && a->priority == b->priority &&
            a->ready == b->ready && str_equal(a->ready_target, b->ready_target) &&
            a->ready_fd == b->ready_fd && a->ready_interval == b->ready_interval &&
-           a->ready_timeout == b->ready_timeout;
+           a->ready_timeout == b->ready_timeout && deps_equal(a, b) && a->bind_to == b->bind_to;
 }
 
 /* A name, or a number without an entry (containers run bare uids). */

@@ -230,7 +230,7 @@ static inline void fake_advance(fake_runtime *f, double dt)
     f->now = end;
 }
 
-static fake_child *fake_child_of(fake_runtime *f, pid_t pid)
+static inline fake_child *fake_child_of(fake_runtime *f, pid_t pid)
 {
     for (size_t i = 0; i < f->nchildren; i++)
         if (f->children[i].pid == pid)
@@ -238,7 +238,7 @@ static fake_child *fake_child_of(fake_runtime *f, pid_t pid)
     return NULL;
 }
 
-static fake_child *fake_last_child(fake_runtime *f)
+static inline fake_child *fake_last_child(fake_runtime *f)
 {
     return f->nchildren ? &f->children[f->nchildren - 1] : NULL;
 }

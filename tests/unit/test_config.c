@@ -544,6 +544,57 @@ static void test_errors(void **state)
                  ":3: numprocs is 2 in [program:w], so process_name needs %(process_num)d to make names differ");
 }
 
+static void test_readiness_and_dependencies(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f,
+         "[program:db]\ncommand=x\nready = notify\nready_timeout = 5\n"
+         "[program:g]\ncommand=x\nready=tcp:[::1]:5432\nready_interval=0.5\n"
+         "[program:web]\ncommand=y\nready = log:listening on [0-9]+\n"
+         "depends_on = db , g:started,\n  mig:completed\nbind_to = true\n"
+         "[program:mig]\ncommand=z\nready=fd:3\n",
+         &cfg);
+    const pm_spec *db = &cfg.programs[0].spec, *g = &cfg.programs[1].spec, *web = &cfg.programs[2].spec;
+    assert_int_equal(db->ready, PM_READY_NOTIFY);
+    assert_true(db->ready_timeout == 5);
+    assert_int_equal(g->ready, PM_READY_TCP);
+    assert_string_equal(g->ready_target, "[::1]:5432");
+    assert_true(g->ready_interval == 0.5);
+    assert_int_equal(web->ready, PM_READY_LOG);
+    assert_string_equal(web->ready_target, "listening on [0-9]+");
+    assert_int_equal(web->ndepends_on, 3);
+    assert_string_equal(web->depends_on[0].name, "db");
+    assert_int_equal(web->depends_on[0].condition, PM_DEP_READY);
+    assert_string_equal(web->depends_on[1].name, "g");
+    assert_int_equal(web->depends_on[1].condition, PM_DEP_STARTED);
+    assert_string_equal(web->depends_on[2].name, "mig");
+    assert_int_equal(web->depends_on[2].condition, PM_DEP_COMPLETED);
+    assert_true(web->bind_to);
+    assert_int_equal(cfg.programs[3].spec.ready_fd, 3);
+    pm_config_free(&cfg);
+
+    assert_error(f, "[program:a]\ncommand=x\nready=fd:2\n",
+                 ":3: bad value for ready in [program:a]: 'fd:2' (ready descriptor 2 is not between 3 and 1023)");
+    assert_error(f, "[program:a]\ncommand=x\nready=tcp:nohost\n",
+                 ":3: bad value for ready in [program:a]: 'tcp:nohost' ('nohost' is not HOST:PORT)");
+    assert_error(f, "[program:a]\ncommand=x\nready=later\n",
+                 ":3: bad value for ready in [program:a]: 'later' (expected spawn, notify, fd:N, tcp:HOST:PORT, "
+                 "unix:PATH, exec:COMMAND or log:REGEX)");
+    assert_error(f, "[program:a]\ncommand=x\nready=log:(\n",
+                 ":3: bad value for ready in [program:a]: 'log:(' (bad regular expression '(': Unmatched ( or \\()");
+    assert_error(f, "[program:a]\ncommand=x\ndepends_on=b\n",
+                 ":3: a depends on 'b', which is not a program");
+    assert_error(f, "[program:a]\ncommand=x\ndepends_on=,\n",
+                 ":3: bad value for depends_on in [program:a]: ',' (expected program names, each maybe with "
+                 ":ready, :started or :completed, separated by commas)");
+    assert_error(f, "[program:a]\ncommand=x\ndepends_on=a\n", ":3: dependency cycle: a -> a");
+    assert_error(f,
+                 "[program:web]\ncommand=x\ndepends_on=api\n[program:api]\ncommand=x\n"
+                 "depends_on=db,web:started\n[program:db]\ncommand=x\n",
+                 ":3: dependency cycle: web -> api -> web");
+}
+
 static void test_duplicate_names(void **state)
 {
     fixture *f = *state;
@@ -1631,6 +1682,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_minimal_program_has_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_program_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readiness_and_dependencies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_value_forms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_process_group_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_and_group, setup, teardown),

@@ -79,6 +79,7 @@ static void run_programs(uv_loop_t *loop, pm_event_cb cb, void *arg, pm_spec *sp
     pm_monitor_set_event_cb(mon, cb, arg);
     pm_monitor_batch_lines(mon, true);
     spec->autorestart = PM_AUTORESTART_NEVER;
+    spec->threshold = 0; /* every run a good one: never retried as a failed start */
     for (size_t i = 0; i < n; i++) {
         char name[32];
         snprintf(name, sizeof name, "p%zu", i);

@@ -15,7 +15,7 @@
 static json_t *encode(const pm_status *st, pm_status_text *cache, unsigned long long dropped)
 {
     pm_strbuf b = {0};
-    assert_int_equal(pm_status_json_append(&b, st, cache, dropped), 0);
+    assert_int_equal(pm_status_json_append(&b, NULL, st, cache, dropped), 0);
     json_error_t err;
     json_t *obj = json_loadb(b.buf, b.len, 0, &err);
     if (!obj)
@@ -38,11 +38,12 @@ static void test_running(void **state)
                     .status_text = "serving \"all\"\n"};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 5000000000ULL);
-    json_t *want = json_pack("{ss ss si sf si si sn sn sI ss s[sss] ss ss sn}", "name", "web", "state", "running",
+    json_t *want = json_pack("{ss ss si sf si si sn sn sI ss s[] s[sss] ss ss sn s[]}", "name", "web", "state", "running",
                              "pid", 4242, "uptime", 62.125, "restarts", 3, "exit_status", 1,
                              "exit_signal", "restart_in", "dropped_bytes", (json_int_t)5000000000LL,
-                             "status_text", "serving \"all\"\n", "argv", "/bin/sh", "-c", "echo \"a\\b\"\ttab",
-                             "cwd", "/srv/\"www\"", "user", "www-data", "group");
+                             "status_text", "serving \"all\"\n", "waiting_for", "argv", "/bin/sh", "-c",
+                             "echo \"a\\b\"\ttab", "cwd", "/srv/\"www\"", "user", "www-data", "group",
+                             "depends_on");
     assert_true(json_equal(obj, want));
     json_decref(obj);
     json_decref(want);
@@ -60,10 +61,10 @@ static void test_backoff_then_cached(void **state)
                     .exit_status = -1, .exit_signal = 9, .restart_in = 4.5, .spec = &spec};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 0);
-    json_t *want = json_pack("{ss ss sn sn si sn si sf si sn s[s] sn sn sn}", "name", "w_01", "state", "backoff",
+    json_t *want = json_pack("{ss ss sn sn si sn si sf si sn s[] s[s] sn sn sn s[]}", "name", "w_01", "state", "backoff",
                              "pid", "uptime", "restarts", 7, "exit_status", "exit_signal", 9,
-                             "restart_in", 4.5, "dropped_bytes", 0, "status_text", "argv", "worker", "cwd",
-                             "user", "group");
+                             "restart_in", 4.5, "dropped_bytes", 0, "status_text", "waiting_for", "argv",
+                             "worker", "cwd", "user", "group", "depends_on");
     assert_true(json_equal(obj, want));
     json_decref(obj);
     /* The second time the fixed part comes from the cache, the rest is new. */
@@ -111,7 +112,7 @@ static void assert_same_row(const pm_status *st)
     json_t *obj = encode(st, &cache, 0);
     pm_status_row want, got;
     assert_int_equal(pm_status_row_from_json(obj, &want), 0);
-    pm_status_row_from_status(st, &got);
+    pm_status_row_from_status(NULL, st, &got);
     assert_string_equal(got.name, want.name);
     assert_string_equal(got.state, want.state);
     assert_int_equal(got.pid, want.pid);
@@ -157,7 +158,7 @@ static void test_row_from_status(void **state)
 static json_t *table_of(const pm_status *sts, size_t n)
 {
     pm_strbuf b = {0};
-    assert_int_equal(pm_status_table_append(&b, sts, n), 0);
+    assert_int_equal(pm_status_table_append(&b, NULL, sts, n), 0);
     json_error_t err;
     json_t *obj = json_loadb(b.buf, b.len, 0, &err);
     if (!obj)
