@@ -55,6 +55,16 @@ typedef enum {
 
 #define PM_UNSET (-1) /* a numeric field that takes the monitor's value or inherits */
 
+/* How a running process's health is checked, every health_interval. */
+typedef enum {
+    PM_HEALTH_NONE,
+    PM_HEALTH_EXEC, /* `/bin/sh -c health_target` exits 0, run as the process is */
+    PM_HEALTH_TCP,  /* a connect to "HOST:PORT" succeeds */
+    PM_HEALTH_UNIX, /* a connect to the socket at health_target succeeds */
+    PM_HEALTH_HTTP  /* a GET of "http://HOST[:PORT][/PATH]" or "http://unix:SOCKET:[/PATH]"
+                       answers 2xx or 3xx */
+} pm_health_kind;
+
 /* What a dependency must have done before its dependent starts. */
 typedef enum {
     PM_DEP_READY,    /* it is ready (see pm_ready_kind) */
@@ -103,6 +113,12 @@ typedef struct pm_spec {
     size_t ndepends_on;
     bool bind_to;      /* stopped when a dependency's process ends, started again once it
                           meets its condition again */
+    pm_health_kind health; /* PM_HEALTH_NONE */
+    char *health_target;
+    double health_interval;     /* between checks, from when it is ready (10) */
+    double health_timeout;      /* a check still going this long fails (5) */
+    double health_start_period; /* failures this soon after the spawn do not count (0) */
+    int health_retries;         /* this many failed checks in a row: restarted (3) */
 } pm_spec;
 
 /* Defaults everywhere; argv must then be set. */
@@ -154,8 +170,12 @@ typedef enum {
     PM_EVENT_READY,       /* pid, runtime, message (how, e.g. "READY=1"): ready, when
                              spec.ready is not PM_READY_SPAWN */
     PM_EVENT_RUNNING,     /* pid, runtime: ready and past its threshold */
-    PM_EVENT_NOT_READY    /* pid, runtime, message: not ready within ready_timeout;
+    PM_EVENT_NOT_READY,   /* pid, runtime, message: not ready within ready_timeout;
                              a stop follows, and its exit is a failed start */
+    PM_EVENT_HEALTH       /* pid, health_failures, message (what the check said): healthy
+                             (0: its first good check, or one after failures) or a failed
+                             check (N in a row); at spec.health_retries a restart follows,
+                             which never counts as a failed start */
 } pm_event_type;
 
 typedef struct pm_event {
@@ -176,6 +196,8 @@ typedef struct pm_event {
                             READY, NOT_READY: what was seen or last tried;
                             EXIT: "waiting for its dependencies" (bind_to) */
     int instant_deaths;  /* FATAL */
+    int health_failures; /* HEALTH */
+    int health_retries;  /* HEALTH: the spec's: at this many failures it is restarted */
     pm_stream stream;    /* OUTPUT */
     const char *data;    /* OUTPUT: the line's bytes, not NUL-terminated */
     size_t len;
@@ -248,6 +270,8 @@ typedef struct pm_status {
     bool ready;         /* this run is ready */
     bool waiting;       /* starting, held back until its dependencies are met */
     const char *status_text; /* the last STATUS=... it sent (notify), or NULL */
+    int health_failures; /* checked: 0 healthy, N failed checks in a row; -1 unchecked
+                            (no health check, or none finished in this run) */
     unsigned restarts;  /* starts after the first */
     int exit_status;    /* last exit: -1 if none or killed */
     int exit_signal;    /* last exit: 0 if none or exited */

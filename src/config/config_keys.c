@@ -16,6 +16,7 @@
 
 #include "envlist.h"
 #include "parse.h"
+#include "health.h"
 #include "readiness.h"
 #include "shellwords.h"
 #include "spec.h"
@@ -46,7 +47,8 @@ static const char *const program_keys[] = {
     "numprocs_start", "process_name", "priority", "stdout_logfile", "stderr_logfile",
     "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_backups", "ready", "ready_interval", "ready_timeout",
-    "depends_on", "bind_to", NULL,
+    "depends_on", "bind_to", "healthcheck", "healthcheck_interval", "healthcheck_timeout",
+    "healthcheck_retries", "healthcheck_start_period", NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
@@ -372,14 +374,57 @@ SECONDS_SETTER(set_stopwaitsecs, b->spec.kill_time)
 SECONDS_SETTER(set_min_restart_delay, b->spec.min_restart_delay)
 SECONDS_SETTER(set_max_restart_delay, b->spec.max_restart_delay)
 SECONDS_SETTER(set_ready_timeout, b->spec.ready_timeout)
+SECONDS_SETTER(set_health_start_period, b->spec.health_start_period)
 
-static const char *set_ready_interval(progbuild *b, const char *v, char *why, size_t whylen)
+#define POSITIVE_SECONDS_SETTER(fn, field)                                           \
+    static const char *fn(progbuild *b, const char *v, char *why, size_t whylen)     \
+    {                                                                                \
+        (void)why, (void)whylen;                                                     \
+        if (!pm_parse_seconds(v, &field) || field < 0.01)                            \
+            return "expected seconds, 0.01 or more";                                 \
+        return NULL;                                                                 \
+    }
+POSITIVE_SECONDS_SETTER(set_ready_interval, b->spec.ready_interval)
+POSITIVE_SECONDS_SETTER(set_health_interval, b->spec.health_interval)
+POSITIVE_SECONDS_SETTER(set_health_timeout, b->spec.health_timeout)
+
+static const char *set_health_retries(progbuild *b, const char *v, char *why, size_t whylen)
 {
     (void)why, (void)whylen;
-    if (!pm_parse_seconds(v, &b->spec.ready_interval) || b->spec.ready_interval < 0.01)
-        return "expected seconds, 0.01 or more";
-    return NULL;
+    return parse_int(v, 1, INT_MAX, &b->spec.health_retries) ? NULL : "expected a whole number, 1 or more";
 }
+
+/* exec:COMMAND, tcp:HOST:PORT, unix:PATH, http://... */
+static const char *set_healthcheck(progbuild *b, const char *v, char *why, size_t whylen)
+{
+    static const struct {
+        const char *prefix;
+        size_t skip; /* http's prefix is part of its URL */
+        pm_health_kind kind;
+    } kinds[] = {
+        {"exec:", 5, PM_HEALTH_EXEC}, {"tcp:", 4, PM_HEALTH_TCP},
+        {"unix:", 5, PM_HEALTH_UNIX}, {"http://", 0, PM_HEALTH_HTTP},
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        if (strncmp(v, kinds[i].prefix, strlen(kinds[i].prefix)) != 0)
+            continue;
+        pm_spec spec = b->spec;
+        spec.health = kinds[i].kind;
+        spec.health_target = (char *)v + kinds[i].skip;
+        spec.health_retries = 1; /* checked on its own */
+        if (pm_health_check_spec(&spec, why, whylen) < 0)
+            return why;
+        char *target = strdup(spec.health_target);
+        if (!target)
+            return "out of memory";
+        free(b->spec.health_target);
+        b->spec.health = spec.health;
+        b->spec.health_target = target;
+        return NULL;
+    }
+    return "expected exec:COMMAND, tcp:HOST:PORT, unix:PATH or http://URL";
+}
+
 
 /* One item of depends_on: NAME, or NAME:CONDITION (a group member's name
  * has a colon of its own: only a known condition after the last one
@@ -697,7 +742,10 @@ static const struct {
     {"stderr_logfile_maxbytes", set_stderr_maxbytes}, {"stdout_logfile_backups", set_stdout_backups},
     {"stderr_logfile_backups", set_stderr_backups}, {"ready", set_ready},
     {"ready_interval", set_ready_interval}, {"ready_timeout", set_ready_timeout},
-    {"depends_on", set_depends_on}, {"bind_to", set_bind_to},
+    {"depends_on", set_depends_on}, {"bind_to", set_bind_to}, {"healthcheck", set_healthcheck},
+    {"healthcheck_interval", set_health_interval}, {"healthcheck_timeout", set_health_timeout},
+    {"healthcheck_retries", set_health_retries},
+    {"healthcheck_start_period", set_health_start_period},
 };
 
 static program_setter setter_for(const char *key)

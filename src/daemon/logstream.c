@@ -638,6 +638,16 @@ static void text_spawn_error(pm_logstream *log, const pm_event *ev)
     text_line(log, "%s: %s; %s", ev->name, message, tail);
 }
 
+static void text_health(pm_logstream *log, const pm_event *ev)
+{
+    if (ev->health_failures == 0)
+        text_line(log, "%s: healthy (%s)", ev->name, ev->message);
+    else
+        text_line(log, "%s: health check failed (%d/%d): %s%s", ev->name, ev->health_failures,
+                  ev->health_retries, ev->message,
+                  ev->health_failures >= ev->health_retries ? "; restarting" : "");
+}
+
 static void text_event(pm_logstream *log, const pm_event *ev)
 {
     switch (ev->type) {
@@ -674,6 +684,9 @@ static void text_event(pm_logstream *log, const pm_event *ev)
     case PM_EVENT_NOT_READY:
         text_line(log, "%s: %s; stopping pid %d", ev->name, ev->message, (int)ev->pid);
         return;
+    case PM_EVENT_HEALTH:
+        text_health(log, ev);
+        return;
     case PM_EVENT_FORGET: /* bookkeeping, not a record */
         return;
     }
@@ -704,7 +717,7 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
         [PM_EVENT_SPAWN_ERROR] = "spawn_error", [PM_EVENT_STOP] = "stop",
         [PM_EVENT_KILL] = "kill", [PM_EVENT_FATAL] = "fatal",
         [PM_EVENT_READY] = "ready", [PM_EVENT_RUNNING] = "running",
-        [PM_EVENT_NOT_READY] = "not_ready",
+        [PM_EVENT_NOT_READY] = "not_ready", [PM_EVENT_HEALTH] = "health",
     };
     int err = json_object_set_new(obj, "event", json_string(names[ev->type]));
     if (ev->type != PM_EVENT_SPAWN_ERROR && ev->type != PM_EVENT_FATAL)
@@ -725,6 +738,10 @@ static int json_event_fields(json_t *obj, const pm_event *ev)
         return err | json_object_set_new(obj, "kill_time", json_seconds(ev->kill_time));
     case PM_EVENT_FATAL:
         return err | json_object_set_new(obj, "instant_deaths", json_integer(ev->instant_deaths));
+    case PM_EVENT_HEALTH:
+        err |= json_object_set_new(obj, "failures", json_integer(ev->health_failures));
+        err |= json_object_set_new(obj, "retries", json_integer(ev->health_retries));
+        return err | json_object_set_new(obj, "message", json_text(ev->message));
     case PM_EVENT_READY:
     case PM_EVENT_NOT_READY:
         err |= json_object_set_new(obj, "message", json_text(ev->message));
@@ -768,7 +785,7 @@ static void json_lines(pm_logstream *log, const pm_event *ev)
 
 void pm_logstream_event(pm_logstream *log, const pm_event *ev)
 {
-    if ((unsigned)ev->type > PM_EVENT_NOT_READY || ev->type == PM_EVENT_FORGET)
+    if ((unsigned)ev->type > PM_EVENT_HEALTH || ev->type == PM_EVENT_FORGET)
         return;
     if (ev->type != PM_EVENT_OUTPUT && ev->type != PM_EVENT_LINES)
         log->have_now = false;

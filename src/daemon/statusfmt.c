@@ -33,6 +33,10 @@ int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
         row->pid = json_integer_value(pid);
     row->uptime = number_or(json_object_get(obj, "uptime"), -1);
     row->status_text = json_string_value(json_object_get(obj, "status_text"));
+    const json_t *failures = json_object_get(obj, "health_failures");
+    if (json_is_integer(failures) && json_integer_value(failures) >= 0)
+        pm_status_row_set_health(row, json_integer_value(failures),
+                                 json_integer_value(json_object_get(obj, "health_retries")));
     const json_t *waiting = json_object_get(obj, "waiting_for");
     for (size_t i = 0; i < json_array_size(waiting); i++)
         if (json_is_string(json_array_get(waiting, i)))
@@ -145,6 +149,14 @@ static void format_exit(const pm_status_row *row, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+void pm_status_row_set_health(pm_status_row *row, long long failures, long long retries)
+{
+    if (failures == 0)
+        snprintf(row->health, sizeof row->health, "healthy");
+    else
+        snprintf(row->health, sizeof row->health, "unhealthy (%lld/%lld)", failures, retries);
+}
+
 void pm_status_row_add_waiting(pm_status_row *row, const char *name)
 {
     size_t used = strlen(row->waiting_for);
@@ -181,6 +193,10 @@ void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
         if (row->status_text) {
             put_str(&t, t.p > buf ? ", status: " : "status: ");
             put_str(&t, row->status_text);
+        }
+        if (row->health[0]) {
+            put_str(&t, t.p > buf ? ", " : "");
+            put_str(&t, row->health);
         }
         text_end(&t, len);
         return;

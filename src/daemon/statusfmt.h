@@ -10,6 +10,7 @@
  *   starting  pid 4242, for 0.4s (the seconds spent starting)
  *             either, then ", status: TEXT" when it sent STATUS=TEXT
  *   starting  (waiting for db, cache): held back for its dependencies
+ *   running and starting end with ", healthy" or ", unhealthy (2/3)" when checked
  *   backoff   restarting in 1.6s (exit status 1) / (killed by SIGKILL)
  *   stopping  pid 4242, stopping
  *   others    the last exit when there was one: exit status 1, killed by SIGTERM
@@ -31,7 +32,11 @@ typedef struct pm_status_row {
     double restart_in;      /* seconds; negative: none */
     const char *status_text; /* what it sent as STATUS=..., or NULL */
     char waiting_for[160];  /* "db, cache": the dependencies it is held back for, or "" */
+    char health[32];        /* "healthy", "unhealthy (2/3)", or "" when unchecked */
 } pm_status_row;
+
+/* row->health from a count of failed checks in a row and the retries. */
+void pm_status_row_set_health(pm_status_row *row, long long failures, long long retries);
 
 /* At most this many of the dependencies a process waits for are shown. */
 #define PM_WAITING_SHOWN 16

@@ -38,11 +38,14 @@ static int make_cache(const pm_status *st, pm_status_text *c)
                                         : json_sprintf("%s:%s", d->name, pm_dep_condition_name(d->condition)));
     }
     c->name = members(json_pack("{ss}", "name", st->name));
-    c->spec = members(json_pack("{so so so so so}", "argv", argv ? argv : json_array(),
+    bool checked = st->spec->health != PM_HEALTH_NONE;
+    c->spec = members(json_pack("{so so so so so so}", "argv", argv ? argv : json_array(),
                                 "cwd", json_or_null(st->spec->cwd),
                                 "user", json_or_null(st->spec->user),
                                 "group", json_or_null(st->spec->group),
-                                "depends_on", deps ? deps : json_array()));
+                                "depends_on", deps ? deps : json_array(),
+                                "health_retries",
+                                checked ? json_integer(st->spec->health_retries) : json_null()));
     if (c->name && c->spec)
         return 0;
     pm_status_text_free(c);
@@ -139,6 +142,11 @@ int pm_status_json_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *
     r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
     r = r ? r : put_status_text(b, st->status_text);
     r = r ? r : put_waiting_for(b, mon, st);
+    const char *health = st->health_failures < 0    ? ",\"health\":null"
+                         : st->health_failures == 0 ? ",\"health\":\"healthy\""
+                                                    : ",\"health\":\"unhealthy\"";
+    r = r ? r : pm_strbuf_add(b, health, strlen(health));
+    r = r ? r : put_int(b, "health_failures", st->health_failures, st->health_failures >= 0);
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);
@@ -171,6 +179,8 @@ void pm_status_row_from_status(const pm_monitor *mon, const pm_status *st, pm_st
     if (st->restart_in >= 0)
         row->restart_in = milliseconds(st->restart_in);
     row->status_text = st->status_text;
+    if (st->health_failures >= 0)
+        pm_status_row_set_health(row, st->health_failures, st->spec->health_retries);
     const char *names[PM_WAITING_SHOWN];
     int n = st->waiting ? pm_monitor_waiting_for(mon, st->name, names, PM_WAITING_SHOWN) : 0;
     for (int i = 0; i < n && i < PM_WAITING_SHOWN; i++)

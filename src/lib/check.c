@@ -15,7 +15,7 @@
 
 struct pm_check {
     pm_runtime *rt;
-    pm_ready_kind kind;
+    pm_check_kind kind;
     pm_check_cb cb;
     void *arg;
     double timeout;
@@ -41,24 +41,88 @@ static void finish(pm_check *c, bool ok, const char *detail)
     void *arg = c->arg;
     char text[DETAIL_MAX];
     snprintf(text, sizeof text, "%s", detail);
-    if (c->kind == PM_READY_EXEC && c->pid > 0 && !ok)
+    if (c->kind == PM_CHECK_EXEC && c->pid > 0 && !ok)
         c->rt->ops->kill(c->rt, c->pid, SIGKILL, true); /* no-op once it has exited */
-    if (c->kind == PM_READY_EXEC)
+    if (c->kind == PM_CHECK_EXEC)
         c->rt->ops->forget(c->rt, c);
     check_free(c);
     cb(arg, ok, text);
 }
 
-/* ---- a connect ---- */
+/* ---- a connect, or an HTTP GET ---- */
 
-static void connected(void *arg, int result)
+/* "HTTP/1.1 204 No Content": its status, or -1. */
+static int http_status(const char *reply, size_t len)
+{
+    char line[64];
+    size_t n = strcspn(reply, "\r\n");
+    if (n > len)
+        n = len;
+    if (n >= sizeof line)
+        n = sizeof line - 1;
+    memcpy(line, reply, n);
+    line[n] = '\0';
+    int status;
+    return sscanf(line, "HTTP/%*d.%*d %3d", &status) == 1 ? status : -1;
+}
+
+static void connected(void *arg, int result, const char *reply, size_t len)
 {
     pm_check *c = arg;
     c->connect = NULL;
     char detail[DETAIL_MAX] = "connected";
-    if (result < 0)
+    bool ok = result == 0;
+    if (result < 0) {
         snprintf(detail, sizeof detail, "connect: %s", strerror(-result));
-    finish(c, result == 0, detail);
+    } else if (c->kind == PM_CHECK_HTTP) {
+        int status = http_status(reply ? reply : "", reply ? len : 0);
+        ok = status >= 200 && status < 400;
+        if (status < 0)
+            snprintf(detail, sizeof detail, "not an HTTP answer");
+        else
+            snprintf(detail, sizeof detail, "HTTP %d", status);
+    }
+    finish(c, ok, detail);
+}
+
+/* An HTTP target's connect target, and its request.  false when it is not
+ * a URL this can fetch. */
+static bool http_request(const char *url, char *target, size_t tlen, bool *unix_socket, char *req,
+                         size_t rlen)
+{
+    const char *rest = strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
+    if (!rest || !*rest)
+        return false;
+    const char *path = "/", *host = "localhost";
+    size_t hostlen = strlen(host);
+    if (strncmp(rest, "unix:", 5) == 0) { /* http://unix:/run/app.sock:/health */
+        const char *sock = rest + 5, *end = strchr(sock, ':');
+        size_t n = end ? (size_t)(end - sock) : strlen(sock);
+        if (n == 0 || n >= tlen)
+            return false;
+        memcpy(target, sock, n);
+        target[n] = '\0';
+        if (end && end[1])
+            path = end + 1;
+        *unix_socket = true;
+    } else {
+        size_t n = strcspn(rest, "/");
+        if (n == 0 || n + 4 >= tlen)
+            return false;
+        host = rest;
+        hostlen = n;
+        const char *bracket = memchr(rest, ']', n), *colon = memrchr(rest, ':', n);
+        bool has_port = colon && (!bracket || colon > bracket);
+        snprintf(target, tlen, "%.*s%s", (int)n, rest, has_port ? "" : ":80");
+        if (rest[n])
+            path = rest + n;
+        *unix_socket = false;
+    }
+    int w = snprintf(req, rlen,
+                     "GET %s HTTP/1.0\r\nHost: %.*s\r\nUser-Agent: procmon\r\n"
+                     "Connection: close\r\n\r\n",
+                     path, (int)hostlen, host);
+    return w > 0 && (size_t)w < rlen;
 }
 
 /* ---- a command ---- */
@@ -143,7 +207,7 @@ static void timed_out(void *arg)
     c->connect = NULL;
     char detail[64];
     snprintf(detail, sizeof detail, "timed out after %gs", c->timeout);
-    if (c->kind == PM_READY_EXEC && c->spawning) { /* killed once it has started */
+    if (c->kind == PM_CHECK_EXEC && c->spawning) { /* killed once it has started */
         pm_check_cb cb = c->cb;
         void *arg2 = c->arg;
         c->cancelled = true;
@@ -161,7 +225,7 @@ static void report_failure(void *arg)
     finish(c, false, c->detail);
 }
 
-int pm_check_start(pm_runtime *rt, pm_ready_kind kind, const char *target, const pm_spec *as,
+int pm_check_start(pm_runtime *rt, pm_check_kind kind, const char *target, const pm_spec *as,
                    double timeout, pm_check_cb cb, void *arg, pm_check **out)
 {
     pm_check *c = calloc(1, sizeof *c);
@@ -169,11 +233,21 @@ int pm_check_start(pm_runtime *rt, pm_ready_kind kind, const char *target, const
         return -ENOMEM;
     *c = (pm_check){.rt = rt, .kind = kind, .cb = cb, .arg = arg, .timeout = timeout};
     char err[DETAIL_MAX] = "";
+    char to[512], req[1024];
+    bool unix_socket = kind == PM_CHECK_UNIX;
     int r = 0;
-    if (kind == PM_READY_EXEC)
+    if (kind == PM_CHECK_EXEC)
         r = command_spawn(c, target, as, err, sizeof err);
-    else if (!(c->connect = rt->ops->connect(rt, target, kind == PM_READY_UNIX, connected, c)))
+    else if (kind == PM_CHECK_HTTP && !http_request(target, to, sizeof to, &unix_socket, req, sizeof req))
+        r = -EINVAL;
+    else if (!(c->connect = rt->ops->connect(rt, kind == PM_CHECK_HTTP ? to : target, unix_socket,
+                                             kind == PM_CHECK_HTTP ? req : NULL,
+                                             kind == PM_CHECK_HTTP ? strlen(req) : 0, connected, c)))
         r = -ENOMEM;
+    if (r == -EINVAL) {
+        free(c);
+        return r;
+    }
     if (r == -ENOMEM) {
         free(c);
         return r;
@@ -200,17 +274,54 @@ void pm_check_cancel(pm_check *c)
     if (c->connect)
         c->rt->ops->connect_cancel(c->rt, c->connect);
     c->connect = NULL;
-    if (c->kind == PM_READY_EXEC && c->spawning) { /* killed and freed once it has started */
+    if (c->kind == PM_CHECK_EXEC && c->spawning) { /* killed and freed once it has started */
         if (c->timer)
             c->rt->ops->timer_cancel(c->rt, c->timer);
         c->timer = NULL;
         c->cancelled = true;
         return;
     }
-    if (c->kind == PM_READY_EXEC) {
+    if (c->kind == PM_CHECK_EXEC) {
         if (c->pid > 0)
             c->rt->ops->kill(c->rt, c->pid, SIGKILL, true);
         c->rt->ops->forget(c->rt, c);
     }
     check_free(c);
+}
+
+static bool tcp_target_ok(const char *t)
+{
+    const char *colon = t ? strrchr(t, ':') : NULL;
+    if (!colon || colon == t)
+        return false;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    return end != colon + 1 && !*end && port > 0 && port <= 65535;
+}
+
+int pm_check_target_ok(pm_check_kind kind, const char *target, char *err, size_t errlen)
+{
+    const char *t = target ? target : "";
+    char to[512], req[1024];
+    bool unix_socket;
+    switch (kind) {
+    case PM_CHECK_TCP:
+        if (tcp_target_ok(t))
+            return 0;
+        snprintf(err, errlen, "'%s' is not HOST:PORT", t);
+        return -EINVAL;
+    case PM_CHECK_UNIX:
+    case PM_CHECK_EXEC:
+        if (*t)
+            return 0;
+        snprintf(err, errlen, "%s", kind == PM_CHECK_UNIX ? "unix: needs a socket path" : "exec: needs a command");
+        return -EINVAL;
+    case PM_CHECK_HTTP:
+        if (http_request(t, to, sizeof to, &unix_socket, req, sizeof req) && (unix_socket || tcp_target_ok(to)))
+            return 0;
+        snprintf(err, errlen, "'%s' is not http://HOST[:PORT][/PATH] or http://unix:SOCKET:[/PATH]", t);
+        return -EINVAL;
+    }
+    snprintf(err, errlen, "unknown kind of check");
+    return -EINVAL;
 }

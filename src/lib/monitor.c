@@ -1,6 +1,7 @@
 /* The core: the process table, the states, the restart rule and the kill
  * escalation.  It only decides; every effect goes through the runtime. */
 #include "procmon.h"
+#include "health.h"
 #include "readiness.h"
 #include "runtime.h"
 #include "spec.h"
@@ -40,6 +41,7 @@ typedef struct pm_proc {
     bool not_ready_stop; /* stopped for not being ready in time: a failed start */
     pm_timer *start_timer; /* starting: to running at the threshold, or the ready timeout */
     pm_readiness *readiness; /* trying its readiness, while starting */
+    pm_health *health;   /* checking its health, from ready until it stops or ends */
     char *status_text;   /* its last STATUS=... */
     double started;      /* runtime clock at the last spawn (request, then exec) */
     double delay;        /* the next back-off delay */
@@ -672,11 +674,30 @@ static void proc_ended(pm_proc *p, pm_event *ev)
 
 /* ---- from started to running ---- */
 
+/* Everything watched while it runs: readiness, the threshold, health. */
 static void stop_watching_start(pm_proc *p)
 {
     cancel_timer(p->mon, &p->start_timer);
     pm_readiness_stop(p->readiness);
     p->readiness = NULL;
+    pm_health_stop(p->health);
+    p->health = NULL;
+}
+
+/* A health result: logged; health_retries failures in a row restart it
+ * (an administrative restart: never a failed start). */
+static void health_seen(void *arg, int failures, const char *detail)
+{
+    pm_proc *p = arg;
+    pm_event ev = event_of(PM_EVENT_HEALTH, p->pid);
+    ev.health_failures = failures;
+    ev.health_retries = p->spec.health_retries;
+    ev.message = detail;
+    emit(p, &ev);
+    if (failures < p->spec.health_retries || !is_live(p))
+        return;
+    p->restart_after_exit = true;
+    send_stop(p);
 }
 
 static void become_running(pm_proc *p)
@@ -732,6 +753,9 @@ static void proc_became_ready(pm_proc *p, const char *how)
         ev.message = how;
         emit(p, &ev);
     }
+    if (p->spec.health != PM_HEALTH_NONE &&
+        pm_health_start(mon->rt, &p->spec, p->started, health_seen, p, &p->health) < 0)
+        p->health = NULL; /* out of memory: it runs unchecked rather than not at all */
     double left = threshold_of(p) - runtime;
     if (left > 0)
         p->start_timer = mon->rt->ops->timer_start(mon->rt, left, start_timer_fired, p);
@@ -1259,6 +1283,7 @@ static void status_of(const pm_proc *p, pm_status *st)
         .ready = is_live(p) && !p->spawning && p->ready,
         .waiting = p->waiting,
         .status_text = p->status_text,
+        .health_failures = p->health ? pm_health_failures(p->health) : -1,
         .restarts = p->starts ? p->starts - 1 : 0,
         .exit_status = p->exit_status,
         .exit_signal = p->exit_signal,

@@ -23,6 +23,11 @@ struct pm_readiness {
 
 static void try_now(void *arg);
 
+static pm_check_kind check_kind(pm_ready_kind kind)
+{
+    return kind == PM_READY_EXEC ? PM_CHECK_EXEC : kind == PM_READY_UNIX ? PM_CHECK_UNIX : PM_CHECK_TCP;
+}
+
 static void tried(void *arg, bool ok, const char *detail)
 {
     pm_readiness *r = arg;
@@ -47,20 +52,10 @@ static void try_now(void *arg)
 {
     pm_readiness *r = arg;
     r->next_try = NULL;
-    int e = pm_check_start(r->rt, r->spec->ready, r->spec->ready_target, r->spec,
+    int e = pm_check_start(r->rt, check_kind(r->spec->ready), r->spec->ready_target, r->spec,
                            r->spec->ready_timeout, tried, r, &r->check);
     if (e < 0)
         tried(r, false, "cannot try: out of memory");
-}
-
-static bool tcp_target_ok(const char *t)
-{
-    const char *colon = t ? strrchr(t, ':') : NULL;
-    if (!colon || colon == t)
-        return false;
-    char *end;
-    long port = strtol(colon + 1, &end, 10);
-    return end != colon + 1 && !*end && port > 0 && port <= 65535;
 }
 
 int pm_readiness_check_spec(const pm_spec *spec, char *err, size_t errlen)
@@ -76,17 +71,9 @@ int pm_readiness_check_spec(const pm_spec *spec, char *err, size_t errlen)
         snprintf(err, errlen, "ready descriptor %d is not between 3 and 1023", spec->ready_fd);
         return -EINVAL;
     case PM_READY_TCP:
-        if (tcp_target_ok(t))
-            return 0;
-        snprintf(err, errlen, "'%s' is not HOST:PORT", t ? t : "");
-        return -EINVAL;
     case PM_READY_UNIX:
     case PM_READY_EXEC:
-        if (t && *t)
-            return 0;
-        snprintf(err, errlen, "%s needs a %s", spec->ready == PM_READY_UNIX ? "unix:" : "exec:",
-                 spec->ready == PM_READY_UNIX ? "socket path" : "command");
-        return -EINVAL;
+        return pm_check_target_ok(check_kind(spec->ready), t, err, errlen);
     case PM_READY_LOG: {
         regex_t re;
         int e = regcomp(&re, t ? t : "", REG_EXTENDED | REG_NOSUB);

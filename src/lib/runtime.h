@@ -7,6 +7,8 @@
 #include "procmon.h"
 
 typedef struct pm_timer pm_timer;
+
+#define PM_CONNECT_REPLY_MAX 1024
 typedef void (*pm_timer_cb)(void *arg);
 
 /* How a child reports back.  `arg` is what the monitor gave to spawn().
@@ -30,8 +32,10 @@ typedef struct pm_child_cbs {
 } pm_child_cbs;
 
 typedef struct pm_connect pm_connect;
-/* 0 when the connect succeeded, else a negative errno. */
-typedef void (*pm_connect_cb)(void *arg, int result);
+/* 0 when the connect (and the exchange, if any) succeeded, else a
+ * negative errno; reply: the first bytes answered (NULL without an
+ * exchange), valid during the call only. */
+typedef void (*pm_connect_cb)(void *arg, int result, const char *reply, size_t len);
 
 struct pm_runtime_ops {
     /* Monotonic seconds. */
@@ -61,10 +65,12 @@ struct pm_runtime_ops {
     /* No callback with this arg may come any more (its process is forgotten). */
     void (*forget)(pm_runtime *rt, void *arg);
     /* One connect to "HOST:PORT" (a name or address; unix_socket false) or
-     * to the unix socket at target, closed once made; cb comes on a later
+     * to the unix socket at target; with `send`, those bytes are written
+     * and the answer read until its first line is in (or it ends, or
+     * PM_CONNECT_REPLY_MAX bytes); then it is closed.  cb comes on a later
      * turn.  NULL when it cannot even be tried (out of memory). */
-    pm_connect *(*connect)(pm_runtime *rt, const char *target, bool unix_socket, pm_connect_cb cb,
-                           void *arg);
+    pm_connect *(*connect)(pm_runtime *rt, const char *target, bool unix_socket, const char *send,
+                           size_t send_len, pm_connect_cb cb, void *arg);
     /* cb will not come. */
     void (*connect_cancel)(pm_runtime *rt, pm_connect *c);
     void (*free)(pm_runtime *rt);

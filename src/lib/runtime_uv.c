@@ -646,9 +646,10 @@ static void rt_hold_output(pm_runtime *base, void *arg, bool hold)
 }
 
 static pm_connect *rt_connect(pm_runtime *base, const char *target, bool unix_socket,
-                              pm_connect_cb cb, void *arg)
+                              const char *send, size_t send_len, pm_connect_cb cb, void *arg)
 {
-    return pm_connect_uv_start(((uv_runtime *)base)->loop, target, unix_socket, cb, arg);
+    return pm_connect_uv_start(((uv_runtime *)base)->loop, target, unix_socket, send, send_len, cb,
+                               arg);
 }
 
 static void rt_connect_cancel(pm_runtime *base, pm_connect *c)

@@ -36,6 +36,11 @@ void pm_spec_init(pm_spec *spec)
     spec->ready_fd = -1;
     spec->ready_interval = 0.1;
     spec->ready_timeout = 60;
+    spec->health = PM_HEALTH_NONE;
+    spec->health_interval = 10;
+    spec->health_timeout = 5;
+    spec->health_start_period = 0;
+    spec->health_retries = 3;
     pm_spec_set_exitcode(spec, 0, true);
 }
 
@@ -118,6 +123,7 @@ int pm_spec_copy(pm_spec *dst, const pm_spec *src)
     r |= str_copy(&dst->group, src->group);
     r |= str_copy(&dst->cwd, src->cwd);
     r |= str_copy(&dst->ready_target, src->ready_target);
+    r |= str_copy(&dst->health_target, src->health_target);
     if (r || !dst->argv || (src->env && !dst->env) || (src->ndepends_on && !dst->depends_on)) {
         pm_spec_free(dst);
         return -ENOMEM;
@@ -133,6 +139,8 @@ void pm_spec_free(pm_spec *spec)
     free(spec->group);
     free(spec->cwd);
     free(spec->ready_target);
+    free(spec->health_target);
+    spec->health_target = NULL;
     for (size_t i = 0; i < spec->ndepends_on; i++)
         free(spec->depends_on[i].name);
     free(spec->depends_on);
@@ -182,7 +190,11 @@ bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
            a->start_retries == b->start_retries && a->priority == b->priority &&
            a->ready == b->ready && str_equal(a->ready_target, b->ready_target) &&
            a->ready_fd == b->ready_fd && a->ready_interval == b->ready_interval &&
-           a->ready_timeout == b->ready_timeout && deps_equal(a, b) && a->bind_to == b->bind_to;
+           a->ready_timeout == b->ready_timeout && deps_equal(a, b) && a->bind_to == b->bind_to &&
+           a->health == b->health && str_equal(a->health_target, b->health_target) &&
+           a->health_interval == b->health_interval && a->health_timeout == b->health_timeout &&
+           a->health_start_period == b->health_start_period &&
+           a->health_retries == b->health_retries;
 }
 
 /* A name, or a number without an entry (containers run bare uids). */

@@ -36,6 +36,7 @@ typedef struct fake_child {
 /* A connect asked for, until the test says how it went (fake_connect_done). */
 struct pm_connect {
     char target[128];
+    char sent[256];   /* what was to be written once connected */
     bool unix_socket;
     pm_connect_cb cb;
     void *arg;
@@ -159,7 +160,7 @@ static void fake_forget(pm_runtime *rt, void *arg)
 }
 
 static pm_connect *fake_connect(pm_runtime *rt, const char *target, bool unix_socket,
-                                pm_connect_cb cb, void *arg)
+                                const char *send, size_t send_len, pm_connect_cb cb, void *arg)
 {
     fake_runtime *f = (fake_runtime *)rt;
     if (f->nconnects == FAKE_MAX)
@@ -167,6 +168,7 @@ static pm_connect *fake_connect(pm_runtime *rt, const char *target, bool unix_so
     pm_connect *c = calloc(1, sizeof *c);
     *c = (pm_connect){.unix_socket = unix_socket, .cb = cb, .arg = arg, .live = true};
     snprintf(c->target, sizeof c->target, "%s", target);
+    snprintf(c->sent, sizeof c->sent, "%.*s", (int)(send ? send_len : 0), send ? send : "");
     f->connects[f->nconnects++] = c;
     return c;
 }
@@ -177,15 +179,21 @@ static void fake_connect_cancel(pm_runtime *rt, pm_connect *c)
     c->live = false;
 }
 
-/* The last connect asked for, if still waited for, ends with result. */
-static inline bool fake_connect_done(fake_runtime *f, int result)
+/* The last connect asked for, if still waited for, ends with result (and
+ * reply, for one that sent something). */
+static inline bool fake_connect_reply(fake_runtime *f, int result, const char *reply)
 {
     pm_connect *c = f->nconnects ? f->connects[f->nconnects - 1] : NULL;
     if (!c || !c->live)
         return false;
     c->live = false;
-    c->cb(c->arg, result);
+    c->cb(c->arg, result, reply, reply ? strlen(reply) : 0);
     return true;
+}
+
+static inline bool fake_connect_done(fake_runtime *f, int result)
+{
+    return fake_connect_reply(f, result, NULL);
 }
 
 static void fake_free(pm_runtime *rt)
