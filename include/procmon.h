@@ -270,8 +270,8 @@ typedef struct pm_status {
     bool ready;         /* this run is ready */
     bool waiting;       /* starting, held back until its dependencies are met */
     const char *status_text; /* the last STATUS=... it sent (notify), or NULL */
-    int health_failures; /* checked: 0 healthy, N failed checks in a row; -1 unchecked
-                            (no health check, or none finished in this run) */
+    bool health_checked; /* a health check has finished in this run */
+    int health_failures; /* then: 0 healthy, N failed checks in a row */
     unsigned restarts;  /* starts after the first */
     int exit_status;    /* last exit: -1 if none or killed */
     int exit_signal;    /* last exit: 0 if none or exited */

@@ -142,11 +142,11 @@ int pm_status_json_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *
     r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
     r = r ? r : put_status_text(b, st->status_text);
     r = r ? r : put_waiting_for(b, mon, st);
-    const char *health = st->health_failures < 0    ? ",\"health\":null"
+    const char *health = !st->health_checked        ? ",\"health\":null"
                          : st->health_failures == 0 ? ",\"health\":\"healthy\""
                                                     : ",\"health\":\"unhealthy\"";
     r = r ? r : pm_strbuf_add(b, health, strlen(health));
-    r = r ? r : put_int(b, "health_failures", st->health_failures, st->health_failures >= 0);
+    r = r ? r : put_int(b, "health_failures", st->health_failures, st->health_checked);
     r = r ? r : pm_strbuf_add(b, ",", 1);
     r = r ? r : pm_strbuf_add(b, cache->spec, strlen(cache->spec));
     return r ? r : pm_strbuf_add(b, "}", 1);
@@ -179,7 +179,7 @@ void pm_status_row_from_status(const pm_monitor *mon, const pm_status *st, pm_st
     if (st->restart_in >= 0)
         row->restart_in = milliseconds(st->restart_in);
     row->status_text = st->status_text;
-    if (st->health_failures >= 0)
+    if (st->health_checked)
         pm_status_row_set_health(row, st->health_failures, st->spec->health_retries);
     const char *names[PM_WAITING_SHOWN];
     int n = st->waiting ? pm_monitor_waiting_for(mon, st->name, names, PM_WAITING_SHOWN) : 0;

@@ -1275,6 +1275,7 @@ bool pm_monitor_service_running(const pm_monitor *mon)
 static void status_of(const pm_proc *p, pm_status *st)
 {
     double t = now(p->mon);
+    int health = p->health ? pm_health_failures(p->health) : -1;
     *st = (pm_status){
         .name = p->name,
         .state = p->state,
@@ -1283,7 +1284,8 @@ static void status_of(const pm_proc *p, pm_status *st)
         .ready = is_live(p) && !p->spawning && p->ready,
         .waiting = p->waiting,
         .status_text = p->status_text,
-        .health_failures = p->health ? pm_health_failures(p->health) : -1,
+        .health_checked = health >= 0,
+        .health_failures = health > 0 ? health : 0,
         .restarts = p->starts ? p->starts - 1 : 0,
         .exit_status = p->exit_status,
         .exit_signal = p->exit_signal,
