@@ -61,6 +61,10 @@ static int add(pm_monitor *mon, const char *name, char **argv, pm_autorestart au
     pm_spec_init(&spec);
     spec.argv = argv;
     spec.autorestart = autorestart;
+    /* A one-shot job: no threshold, so that its quick exit counts as a run
+     * that started well (else it is a failed start, retried). */
+    if (autorestart == PM_AUTORESTART_NEVER)
+        spec.threshold = 0;
     spec.kill_time = 2;
     int r = pm_monitor_add(mon, name, &spec);
     if (r < 0)

@@ -672,8 +672,8 @@ static void text_event(pm_logstream *log, const pm_event *ev)
                   ev->leftover ? "what is left of process group" : "pid", (int)ev->pid);
         return;
     case PM_EVENT_FATAL:
-        text_line(log, "%s: %d failed starts in a row; giving up", ev->name,
-                  ev->instant_deaths);
+        text_line(log, "%s: %d failed start%s in a row; giving up", ev->name, ev->instant_deaths,
+                  ev->instant_deaths == 1 ? "" : "s");
         return;
     case PM_EVENT_READY:
         text_line(log, "%s: ready after %.2fs (%s)", ev->name, ev->runtime, ev->message);
