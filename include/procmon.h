@@ -270,6 +270,9 @@ typedef struct pm_status {
     bool ready;         /* this run is ready */
     bool waiting;       /* starting, held back until its dependencies are met */
     const char *status_text; /* the last STATUS=... it sent (notify), or NULL */
+    pid_t main_pid;     /* the last MAINPID=... it sent, or 0 */
+    const char *phase;  /* "reloading" (RELOADING=1) or "stopping" (STOPPING=1) until its
+                           next READY=1; else NULL */
     bool health_checked; /* a health check has finished in this run */
     int health_failures; /* then: 0 healthy, N failed checks in a row */
     unsigned restarts;  /* starts after the first */

@@ -11,8 +11,9 @@
  *                      $NOTIFY_SOCKET as sd_notify(3) does, then sleep
  *     ready-fd N MS    after MS milliseconds write a newline to descriptor N, sleep
  *
- * --events FILE appends "start PID T" at start and "exit PID T" at a normal
- * exit, T in monotonic nanoseconds, so latencies can be measured outside. */
+ * --events FILE appends "start PID T" at start, "notify PID T" just before a
+ * notification and "exit PID T" at a normal exit, T in monotonic
+ * nanoseconds, so latencies can be measured outside. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
         finish(a2 ? atoi(a2) : 0);
     } else if (strcmp(mode, "notify") == 0 && a1) {
         sleep_ms(atol(a1));
+        record("notify");
         if (notify(a2 ? a2 : "READY=1") != 0)
             return 1;
         sleep_forever();

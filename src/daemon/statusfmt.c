@@ -33,6 +33,7 @@ int pm_status_row_from_json(const json_t *obj, pm_status_row *row)
         row->pid = json_integer_value(pid);
     row->uptime = number_or(json_object_get(obj, "uptime"), -1);
     row->status_text = json_string_value(json_object_get(obj, "status_text"));
+    row->phase = json_string_value(json_object_get(obj, "phase"));
     const json_t *failures = json_object_get(obj, "health_failures");
     if (json_is_integer(failures) && json_integer_value(failures) >= 0)
         pm_status_row_set_health(row, json_integer_value(failures),
@@ -193,6 +194,10 @@ void pm_format_status_details(const pm_status_row *row, char *buf, size_t len)
         if (row->status_text) {
             put_str(&t, t.p > buf ? ", status: " : "status: ");
             put_str(&t, row->status_text);
+        }
+        if (row->phase) {
+            put_str(&t, t.p > buf ? ", " : "");
+            put_str(&t, row->phase);
         }
         if (row->health[0]) {
             put_str(&t, t.p > buf ? ", " : "");

@@ -8,7 +8,8 @@
  * shown, two spaces between columns, no trailing blanks.  Details by state:
  *   running   pid 4242, uptime 0:01:02 (uptime as H:MM:SS, "2 days, 3:04:05")
  *   starting  pid 4242, for 0.4s (the seconds spent starting)
- *             either, then ", status: TEXT" when it sent STATUS=TEXT
+ *             either, then ", status: TEXT" when it sent STATUS=TEXT, and
+ *             ", reloading" or ", stopping" when it said RELOADING=1 or STOPPING=1
  *   starting  (waiting for db, cache): held back for its dependencies
  *   running and starting end with ", healthy" or ", unhealthy (2/3)" when checked
  *   backoff   restarting in 1.6s (exit status 1) / (killed by SIGKILL)
@@ -31,6 +32,7 @@ typedef struct pm_status_row {
     const char *signal_text; /* the daemon's text when it named the signal, or NULL */
     double restart_in;      /* seconds; negative: none */
     const char *status_text; /* what it sent as STATUS=..., or NULL */
+    const char *phase;       /* "reloading" or "stopping", as it said (notify), or NULL */
     char waiting_for[160];  /* "db, cache": the dependencies it is held back for, or "" */
     char health[32];        /* "healthy", "unhealthy (2/3)", or "" when unchecked */
 } pm_status_row;

@@ -141,6 +141,10 @@ int pm_status_json_append(pm_strbuf *b, const pm_monitor *mon, const pm_status *
     r = r ? r : put_seconds(b, "restart_in", st->restart_in, st->restart_in >= 0);
     r = r ? r : put_int(b, "dropped_bytes", (long long)dropped_bytes, 1);
     r = r ? r : put_status_text(b, st->status_text);
+    r = r ? r : put_int(b, "main_pid", st->main_pid, up && st->main_pid > 0);
+    r = r ? r : pm_strbuf_add(b, ",\"phase\":", 9);
+    if (r == 0)
+        r = st->phase ? pm_json_string_append(b, st->phase, strlen(st->phase)) : pm_strbuf_add(b, "null", 4);
     r = r ? r : put_waiting_for(b, mon, st);
     const char *health = !st->health_checked        ? ",\"health\":null"
                          : st->health_failures == 0 ? ",\"health\":\"healthy\""
@@ -179,6 +183,7 @@ void pm_status_row_from_status(const pm_monitor *mon, const pm_status *st, pm_st
     if (st->restart_in >= 0)
         row->restart_in = milliseconds(st->restart_in);
     row->status_text = st->status_text;
+    row->phase = st->phase;
     if (st->health_checked)
         pm_status_row_set_health(row, st->health_failures, st->spec->health_retries);
     const char *names[PM_WAITING_SHOWN];

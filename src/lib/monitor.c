@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,9 @@ typedef struct pm_proc {
     pm_readiness *readiness; /* trying its readiness, while starting */
     pm_health *health;   /* checking its health, from ready until it stops or ends */
     char *status_text;   /* its last STATUS=... */
+    pid_t main_pid;      /* its last MAINPID=..., or 0 */
+    const char *phase;   /* "reloading" after RELOADING=1, "stopping" after STOPPING=1,
+                            until READY=1; or NULL */
     double started;      /* runtime clock at the last spawn (request, then exec) */
     double delay;        /* the next back-off delay */
     int instant_deaths;  /* in a row */
@@ -792,6 +796,8 @@ static void child_started(void *arg, pid_t pid)
     p->ready = false;
     free(p->status_text);
     p->status_text = NULL;
+    p->main_pid = 0;
+    p->phase = NULL;
     pm_event ev = event_of(PM_EVENT_START, pid);
     emit(p, &ev);
     if (p->state == PM_STATE_STOPPING) /* asked while it was being spawned */
@@ -802,8 +808,15 @@ static void child_started(void *arg, pid_t pid)
         watch_readiness(p);
 }
 
+static bool assignment_is(const char *text, size_t n, const char *what)
+{
+    return n == strlen(what) && memcmp(text, what, n) == 0;
+}
+
 /* What it sent to $NOTIFY_SOCKET (or "READY=1" for FD): sd_notify's
- * newline-separated assignments. */
+ * newline-separated assignments.  READY=1 ends a reload as under systemd;
+ * MAINPID is kept for status (the stop signal goes to the process group,
+ * where a daemon's forked main process is). */
 static void child_notify(void *arg, const char *text, size_t len)
 {
     pm_proc *p = arg;
@@ -811,8 +824,19 @@ static void child_notify(void *arg, const char *text, size_t len)
     for (const char *end = text + len; text < end;) {
         const char *nl = memchr(text, '\n', (size_t)(end - text));
         size_t n = nl ? (size_t)(nl - text) : (size_t)(end - text);
-        if (n == 7 && memcmp(text, "READY=1", 7) == 0) {
+        if (assignment_is(text, n, "READY=1")) {
             ready = true;
+            p->phase = NULL;
+        } else if (assignment_is(text, n, "RELOADING=1")) {
+            p->phase = "reloading";
+        } else if (assignment_is(text, n, "STOPPING=1")) {
+            p->phase = "stopping";
+        } else if (n > 8 && n < 20 && memcmp(text, "MAINPID=", 8) == 0) {
+            char digits[16];
+            memcpy(digits, text + 8, n - 8);
+            digits[n - 8] = '\0';
+            long pid = strtol(digits, NULL, 10);
+            p->main_pid = pid > 0 && pid <= INT32_MAX ? (pid_t)pid : 0;
         } else if (n >= 7 && memcmp(text, "STATUS=", 7) == 0) {
             char *status = strndup(text + 7, n - 7);
             if (status) {
@@ -1284,6 +1308,8 @@ static void status_of(const pm_proc *p, pm_status *st)
         .ready = is_live(p) && !p->spawning && p->ready,
         .waiting = p->waiting,
         .status_text = p->status_text,
+        .main_pid = p->main_pid,
+        .phase = p->phase,
         .health_checked = health >= 0,
         .health_failures = health > 0 ? health : 0,
         .restarts = p->starts ? p->starts - 1 : 0,

@@ -105,10 +105,17 @@ static void test_notify_ready_then_running_at_the_threshold(void **state)
     assert_true(i >= 0);
     assert_string_equal(fx->events[i].message, "READY=1");
     assert_true(fx->events[i].runtime > 0.3 - EPS && fx->events[i].runtime < 0.3 + EPS);
+    assert_int_equal(st.main_pid, 1);
     fake_notify(&fx->rt, pid_of(fx, "db"), "READY=1"); /* again: nothing new */
     assert_int_equal(last_event(fx, PM_EVENT_READY), i);
     fake_advance(&fx->rt, 0.7);
     assert_int_equal(status(fx, "db").state, PM_STATE_RUNNING);
+    fake_notify(&fx->rt, pid_of(fx, "db"), "RELOADING=1");
+    assert_string_equal(status(fx, "db").phase, "reloading");
+    fake_notify(&fx->rt, pid_of(fx, "db"), "READY=1\nSTATUS=serving");
+    assert_null(status(fx, "db").phase);
+    assert_string_equal(status(fx, "db").status_text, "serving");
+    assert_int_equal(last_event(fx, PM_EVENT_READY), i); /* not ready again: it was */
 }
 
 static void test_ready_past_the_threshold_is_running_at_once(void **state)

@@ -35,14 +35,15 @@ static void test_running(void **state)
     spec.user = "www-data";
     pm_status st = {.name = "web", .state = PM_STATE_RUNNING, .pid = 4242, .uptime = 62.125,
                     .restarts = 3, .exit_status = 1, .exit_signal = 0, .restart_in = -1, .spec = &spec,
-                    .status_text = "serving \"all\"\n", .health_checked = true,
+                    .status_text = "serving \"all\"\n", .health_checked = true, .main_pid = 4243, .phase = "reloading",
                     .health_failures = 2};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 5000000000ULL);
-    json_t *want = json_pack("{ss ss si sf si si sn sn sI ss s[] ss si s[sss] ss ss sn s[] sn}", "name", "web", "state", "running",
+    json_t *want = json_pack("{ss ss si sf si si sn sn sI ss si ss s[] ss si s[sss] ss ss sn s[] sn}", "name", "web", "state", "running",
                              "pid", 4242, "uptime", 62.125, "restarts", 3, "exit_status", 1,
                              "exit_signal", "restart_in", "dropped_bytes", (json_int_t)5000000000LL,
-                             "status_text", "serving \"all\"\n", "waiting_for", "health", "unhealthy",
+                             "status_text", "serving \"all\"\n", "main_pid", 4243,
+                             "phase", "reloading", "waiting_for", "health", "unhealthy",
                              "health_failures", 2, "argv", "/bin/sh", "-c",
                              "echo \"a\\b\"\ttab", "cwd", "/srv/\"www\"", "user", "www-data", "group",
                              "depends_on", "health_retries");
@@ -63,9 +64,9 @@ static void test_backoff_then_cached(void **state)
                     .exit_status = -1, .exit_signal = 9, .restart_in = 4.5, .spec = &spec};
     pm_status_text cache = {0};
     json_t *obj = encode(&st, &cache, 0);
-    json_t *want = json_pack("{ss ss sn sn si sn si sf si sn s[] sn sn s[s] sn sn sn s[] sn}", "name", "w_01", "state", "backoff",
+    json_t *want = json_pack("{ss ss sn sn si sn si sf si sn sn sn s[] sn sn s[s] sn sn sn s[] sn}", "name", "w_01", "state", "backoff",
                              "pid", "uptime", "restarts", 7, "exit_status", "exit_signal", 9,
-                             "restart_in", 4.5, "dropped_bytes", 0, "status_text", "waiting_for", "health",
+                             "restart_in", 4.5, "dropped_bytes", 0, "status_text", "main_pid", "phase", "waiting_for", "health",
                              "health_failures", "argv", "worker", "cwd", "user", "group", "depends_on",
                              "health_retries");
     assert_true(json_equal(obj, want));
