@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
 
-.PHONY: all deps run check check-install test unit cli bench clean fuzz fuzz-smoke
+.PHONY: all deps run check check-install test unit cli bench bench-readiness clean fuzz fuzz-smoke
 all: $(BUILD)/procmon
 
 deps:
@@ -98,6 +98,11 @@ run: deps $(BUILD)/procmon
 
 bench: deps $(BUILD)/procmon
 	bench/run
+
+# procmon's readiness, dependencies and health checks (procmon alone; a
+# section of bench/results.md).
+bench-readiness: deps build/plain/procmon build/plain/tests/child
+	bench/readiness.py
 
 clean:
 	rm -rf build
