@@ -965,6 +965,7 @@ void pm_monitor_free(pm_monitor *mon)
         proc_free(p);
     }
     waiters_finish(&mon->service_waiters, -ECANCELED);
+    cancel_timer(mon, &mon->deps_timer);
     free(mon->procs);
     free(mon);
 }
@@ -1304,7 +1305,7 @@ static void status_of(const pm_proc *p, pm_status *st)
         .name = p->name,
         .state = p->state,
         .pid = p->pid,
-        .uptime = is_up(p) ? t - p->started : 0,
+        .uptime = is_up(p) || p->waiting ? t - p->started : 0,
         .ready = is_live(p) && !p->spawning && p->ready,
         .waiting = p->waiting,
         .status_text = p->status_text,

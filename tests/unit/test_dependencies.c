@@ -46,12 +46,14 @@ static void test_waits_until_its_dependency_is_ready(void **state)
     assert_int_equal(st.state, PM_STATE_STARTING);
     assert_true(st.waiting);
     assert_int_equal(st.pid, 0);
+    assert_true(st.uptime < EPS);
     const char *names[4];
     assert_int_equal(pm_monitor_waiting_for(fx->mon, "web", names, 4), 1);
     assert_string_equal(names[0], "db");
     assert_int_equal(pm_monitor_signal(fx->mon, "web", SIGHUP), -ESRCH); /* nothing runs */
     fake_advance(&fx->rt, 0.5);
     assert_int_equal(spawns(fx), 1);
+    assert_true(status(fx, "web").uptime > 0.5 - EPS); /* time spent starting, waiting */
     fake_notify(&fx->rt, pid_of(fx, "db"), "READY=1");
     assert_int_equal(spawns(fx), 1); /* on the loop's next turn */
     fake_advance(&fx->rt, 0);
