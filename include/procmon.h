@@ -225,7 +225,9 @@ void pm_monitor_batch_lines(pm_monitor *mon, bool on);
 const pm_options *pm_monitor_options(const pm_monitor *mon);
 
 /* Registers a process (the spec is copied) and starts it at once if the
- * service runs and spec->autostart is set.  -EEXIST, -EINVAL. */
+ * service runs and spec->autostart is set.  -EEXIST, or -EINVAL (also for
+ * readiness or health settings that cannot work: a bad target, regex or
+ * descriptor, health_retries below 1). */
 int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec);
 /* The same, with the caller's data attached before the process can start. */
 int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *spec, void *user_data);
@@ -236,8 +238,11 @@ int pm_monitor_remove(pm_monitor *mon, const char *name, pm_done_cb done, void *
  * (cancelling the wait and resetting the delay).  Running or starting:
  * nothing to do.  The spawn itself finishes later (see pm_runtime). */
 int pm_monitor_start(pm_monitor *mon, const char *name);
-/* The same; `done` (may be NULL) runs once the process runs (0), or its
- * spawn failed (a negative errno, e.g. -ENOENT for a missing command). */
+/* The same; `done` (may be NULL) runs once the process is ready (0), or
+ * with a negative errno: its spawn failed (e.g. -ENOENT for a missing
+ * command), it ended before it was ready (-ECHILD), it was not ready in
+ * time (-ETIMEDOUT), or a dependency it waits for gave up (-ENOLINK: fatal,
+ * or exited and not to be restarted). */
 int pm_monitor_start_notify(pm_monitor *mon, const char *name, pm_done_cb done, void *arg);
 /* Stop signal, SIGKILL after the kill time; the process then stays down
  * until started.  `done` runs once it has exited. */

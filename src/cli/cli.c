@@ -1035,8 +1035,11 @@ static const command commands[] = {
      "\n"
      "Shows each process (or the named ones), sorted by name: its state, and\n"
      "its pid and uptime, the wait before a restart, or how it last ended.\n"
-     "States: running, backoff (waiting to restart), stopping, stopped,\n"
-     "exited (ended, not to be restarted), fatal (gave up after startretries).\n"
+     "States: starting (spawned, or held back for its dependencies, and not\n"
+     "yet ready and past its startsecs), running, backoff (waiting to\n"
+     "restart), stopping, stopped, exited (ended, not to be restarted), fatal\n"
+     "(gave up after startretries).  A health-checked one shows healthy or\n"
+     "unhealthy (N/M).\n"
      "\n"
      "  --json   print the processes as one JSON array\n"
      "\n"
@@ -1045,8 +1048,8 @@ static const command commands[] = {
      "usage: procmon [-s PATH] start NAME...|all\n"
      "\n"
      "Starts processes that are stopped, exited, fatal or waiting to restart\n"
-     "(the wait is cancelled and the back-off reset); a running one is left\n"
-     "alone.  Returns once each has been started.\n"},
+     "(the wait is cancelled and the back-off reset), with what they depend\n"
+     "on first; a running one is left alone.  Returns once each is ready.\n"},
     {"stop", cmd_names,
      "usage: procmon [-s PATH] stop NAME...|all\n"
      "\n"
@@ -1057,7 +1060,7 @@ static const command commands[] = {
      "usage: procmon [-s PATH] restart NAME...|all\n"
      "\n"
      "Stops the processes, then starts them at once (this never counts as an\n"
-     "instant death).  Returns once each has been started again.\n"},
+     "failed start).  Returns once each is ready again.\n"},
     {"signal", cmd_signal,
      "usage: procmon [-s PATH] signal SIGNAL NAME...|all\n"
      "\n"

@@ -51,6 +51,12 @@ static void print_output(const char *label, const pm_output *o)
            o->backups);
 }
 
+static const char *ready_kind_name(pm_ready_kind kind)
+{
+    static const char *const names[] = {"spawn", "notify", "fd", "tcp", "unix", "exec", "log"};
+    return (unsigned)kind < sizeof names / sizeof *names ? names[kind] : "?";
+}
+
 static void print_program(const pm_program *p)
 {
     const pm_spec *s = &p->spec;
@@ -66,6 +72,16 @@ static void print_program(const pm_program *p)
         printf("  %-10s %s\n", "env", *e);
     printf("  %-10s %d\n", "priority", s->priority);
     printf("  %-10s %s\n", "autostart", s->autostart ? "true" : "false");
+    if (s->ready == PM_READY_FD)
+        printf("  %-10s fd:%d (timeout %gs)\n", "ready", s->ready_fd, s->ready_timeout);
+    else if (s->ready != PM_READY_SPAWN)
+        printf("  %-10s %s%s%s (timeout %gs)\n", "ready", ready_kind_name(s->ready),
+               s->ready_target ? ":" : "", s->ready_target ? s->ready_target : "", s->ready_timeout);
+    static const char *const health_prefix[] = {"", "exec:", "tcp:", "unix:", ""};
+    if (s->health != PM_HEALTH_NONE)
+        printf("  %-10s %s%s (every %gs, timeout %gs, %d retries, start period %gs)\n", "health",
+               health_prefix[s->health], s->health_target, s->health_interval, s->health_timeout,
+               s->health_retries, s->health_start_period);
     for (size_t i = 0; i < s->ndepends_on; i++)
         printf("  %-10s %s (%s)%s\n", "depends on", s->depends_on[i].name,
                pm_dep_condition_name(s->depends_on[i].condition), s->bind_to ? ", bound" : "");

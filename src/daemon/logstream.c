@@ -707,6 +707,8 @@ static int json_exit_fields(json_t *obj, const pm_event *ev)
     err |= json_object_set_new(obj, "restart_in",
                                ev->restart_in < 0 ? json_null() : json_seconds(ev->restart_in));
     err |= json_object_set_new(obj, "state", json_string(pm_state_name(ev->state)));
+    if (ev->message) /* waiting for its dependencies */
+        err |= json_object_set_new(obj, "message", json_text(ev->message));
     return err;
 }
 

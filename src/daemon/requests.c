@@ -229,6 +229,7 @@ static void batch_finish(batch *b)
     const char *why = b->error == -ECANCELED   ? "another command took over"
                       : b->error == -ECHILD    ? "it ended before it was ready"
                       : b->error == -ETIMEDOUT ? "it was not ready within its ready_timeout"
+                      : b->error == -ENOLINK   ? "a dependency it waits for gave up"
                                                : strerror(-b->error);
     if (b->error)
         pm_request_fail(b->req, "cannot %s %s: %s", b->what, b->failed ? b->failed : "?", why);

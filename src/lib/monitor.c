@@ -94,6 +94,7 @@ static bool is_up(const pm_proc *p);
 static void stop_watching_start(pm_proc *p);
 static void dependencies_may_be_met(pm_monitor *mon);
 static void stop_bound_dependents(const pm_proc *q);
+static void fail_dependents_starts(const pm_proc *q);
 
 /* ---- small helpers ---- */
 
@@ -146,6 +147,8 @@ static void emit(pm_proc *p, pm_event *ev)
         mon->event_cb(mon->event_arg, ev);
     if (ev->type == PM_EVENT_EXIT)
         stop_bound_dependents(p);
+    if (ev->state == PM_STATE_FATAL || ev->state == PM_STATE_EXITED)
+        fail_dependents_starts(p);
     if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_READY || ev->type == PM_EVENT_EXIT)
         dependencies_may_be_met(mon);
 }
@@ -483,6 +486,31 @@ static void stop_bound_dependents(const pm_proc *q)
             }
         }
     }
+}
+
+/* An unmet dependency that will not change by itself: gone, fatal, or
+ * ended and not to be restarted. */
+static bool dependency_gave_up(const pm_monitor *mon, const pm_dependency *d)
+{
+    const pm_proc *q = table_find(mon, d->name);
+    return !dependency_met(mon, d) &&
+           (!q || q->state == PM_STATE_FATAL || q->state == PM_STATE_EXITED);
+}
+
+/* A `start` of a held-back process fails once a dependency it waits for
+ * gave up (the process stays held back, until that one is met). */
+static void fail_start_if_stuck(pm_proc *p)
+{
+    for (size_t k = 0; p->waiting && p->up_waiters && k < p->spec.ndepends_on; k++)
+        if (dependency_gave_up(p->mon, &p->spec.depends_on[k]))
+            waiters_finish(&p->up_waiters, -ENOLINK);
+}
+
+static void fail_dependents_starts(const pm_proc *q)
+{
+    pm_monitor *mon = q->mon;
+    for (size_t i = 0; i < mon->count && mon->nwaiting > 0; i++)
+        fail_start_if_stuck(mon->procs[i]);
 }
 
 /* Those of p's dependencies that are down are started (theirs first, as
@@ -878,6 +906,7 @@ static int proc_spawn(pm_proc *p)
     p->started = now(mon);
     if (!dependencies_met(p)) {
         hold_back(p);
+        fail_start_if_stuck(p);
         return 0;
     }
     stop_waiting(p);
@@ -993,7 +1022,10 @@ int pm_monitor_add(pm_monitor *mon, const char *name, const pm_spec *spec)
 
 int pm_monitor_add_with_data(pm_monitor *mon, const char *name, const pm_spec *spec, void *user_data)
 {
-    if (!name || !*name || !spec->argv || !spec->argv[0])
+    char why[256];
+    if (!name || !*name || !spec->argv || !spec->argv[0] ||
+        pm_readiness_check_spec(spec, why, sizeof why) < 0 ||
+        pm_health_check_spec(spec, why, sizeof why) < 0)
         return -EINVAL;
     bool found;
     size_t at = table_search(mon, name, &found);
@@ -1084,6 +1116,8 @@ int pm_monitor_start_notify(pm_monitor *mon, const char *name, pm_done_cb done, 
     }
     if (waiter_add(&p->up_waiters, done, arg) < 0)
         return -ENOMEM;
+    if (p->waiting)
+        bring_up_dependencies(p); /* those that went down since */
     if (p->state == PM_STATE_STARTING)
         return 0;
     if (p->state == PM_STATE_STOPPING) {

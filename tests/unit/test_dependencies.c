@@ -169,6 +169,50 @@ static void test_a_dying_dependency_leaves_dependents_alone_unless_bound(void **
     assert_int_equal(pid_of(fx, "reader"), reader);
 }
 
+static void test_a_start_fails_when_a_dependency_gives_up(void **state)
+{
+    fixture *fx = *state;
+    pm_spec db = spec_true();
+    db.autostart = false;
+    db.start_retries = 0;
+    add_spec(fx, "db", &db);
+    pm_dependency deps[] = {{"db", PM_DEP_READY}};
+    pm_spec web = spec_with(deps, 1);
+    web.autostart = false;
+    add_spec(fx, "web", &web);
+    pm_monitor_start_service(fx->mon);
+    fx->rt.spawn_error = -ENOENT; /* db cannot run */
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "web", on_done, fx), 0);
+    assert_int_equal(state_of(fx, "db"), PM_STATE_FATAL);
+    assert_int_equal(fx->done_calls, 1);
+    assert_int_equal(fx->done_result, -ENOLINK);
+    assert_true(status(fx, "web").waiting); /* still held back */
+    fx->rt.spawn_error = 0;
+    assert_int_equal(pm_monitor_start_notify(fx->mon, "web", on_done, fx), 0); /* brings db up again */
+    fake_advance(&fx->rt, 0);
+    assert_int_equal(fx->done_calls, 2);
+    assert_int_equal(fx->done_result, 0);
+    assert_int_equal(state_of(fx, "db"), PM_STATE_STARTING);
+    assert_false(status(fx, "web").waiting);
+}
+
+static void test_bad_readiness_or_health_settings_are_refused(void **state)
+{
+    fixture *fx = *state;
+    pm_spec spec = spec_true();
+    spec.ready = PM_READY_TCP;
+    spec.ready_target = "no port";
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), -EINVAL);
+    spec = spec_true();
+    spec.health = PM_HEALTH_HTTP;
+    spec.health_target = "https://tls.example/";
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), -EINVAL);
+    spec.health_target = "http://localhost:8080/";
+    spec.health_retries = 0;
+    assert_int_equal(pm_monitor_add(fx->mon, "a", &spec), -EINVAL);
+    assert_int_equal(pm_monitor_count(fx->mon), 0);
+}
+
 static void test_stop_and_shutdown_of_a_waiting_process(void **state)
 {
     fixture *fx = *state;
@@ -201,6 +245,8 @@ int main(void)
         T(test_a_chain_starts_in_order_and_stops_in_reverse),
         T(test_start_brings_up_dependencies_and_stop_leaves_them),
         T(test_a_dying_dependency_leaves_dependents_alone_unless_bound),
+        T(test_a_start_fails_when_a_dependency_gives_up),
+        T(test_bad_readiness_or_health_settings_are_refused),
         T(test_stop_and_shutdown_of_a_waiting_process),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
