@@ -72,6 +72,16 @@ typedef struct early_exit {
     int status;
 } early_exit;
 
+/* A notification from a child (or its group: pid is the group's id) whose
+ * spawn was not handed back yet: a child can send one before that, when
+ * the loop is slow to hear from the spawner. */
+typedef struct early_note {
+    pid_t pid;
+    char *text;
+    size_t len;
+} early_note;
+#define EARLY_NOTES_MAX 64
+
 struct uv_runtime {
     pm_runtime base;
     uv_loop_t *loop;
@@ -82,6 +92,8 @@ struct uv_runtime {
     child *all;
     early_exit *early; /* while the spawner is busy */
     size_t nearly, capearly;
+    early_note notes[EARLY_NOTES_MAX]; /* while the spawner is busy */
+    size_t nnotes;
     pm_notify_socket *notify; /* made at the first spawn with ready = notify */
     void (*on_stray)(void *arg, pid_t sender, unsigned long long dropped);
     void *on_stray_arg;
@@ -384,23 +396,73 @@ static void ready_open(child *c, int fd)
     }
 }
 
-/* A datagram goes to the child that sent it, or whose process group the
- * sender is in (a helper such as systemd-notify): each child leads its own. */
+/* The child that sent it, or whose process group the sender is in (a
+ * helper such as systemd-notify): each child leads its own.  *group: the
+ * sender's group. */
+static child *notify_sender(uv_runtime *rt, pid_t sender, pid_t *group)
+{
+    child *c = table_find(rt, sender);
+    *group = sender > 0 ? getpgid(sender) : -1;
+    if (!c && *group > 0)
+        c = table_find(rt, *group);
+    return c;
+}
+
+static void notify_stray(uv_runtime *rt, pid_t sender)
+{
+    if (rt->on_stray) /* counted first: this one is among them */
+        rt->on_stray(rt->on_stray_arg, sender, pm_notify_socket_dropped(rt->notify) + 1);
+}
+
 static bool notify_deliver(void *arg, pid_t sender, const char *text, size_t len)
 {
     uv_runtime *rt = arg;
-    child *c = table_find(rt, sender);
-    if (!c && sender > 0) {
-        pid_t group = getpgid(sender);
-        c = group > 0 ? table_find(rt, group) : NULL;
+    pid_t group;
+    child *c = notify_sender(rt, sender, &group);
+    if (!c && pm_spawner_busy(rt->spawner)) {
+        pm_spawner_collect(rt->spawner); /* its spawn may be done, not yet handed back */
+        c = notify_sender(rt, sender, &group);
     }
     if (c && c->arg && c->cbs->notify) {
         c->cbs->notify(c->arg, text, len);
         return true;
     }
-    if (rt->on_stray) /* counted first: this one is among them */
-        rt->on_stray(rt->on_stray_arg, sender, pm_notify_socket_dropped(rt->notify) + 1);
+    if (!c && group > 0 && pm_spawner_busy(rt->spawner) && rt->nnotes < EARLY_NOTES_MAX) {
+        char *copy = malloc(len ? len : 1);
+        if (copy) { /* told once its spawn is handed back */
+            memcpy(copy, text, len);
+            rt->notes[rt->nnotes++] = (early_note){group, copy, len};
+            return true;
+        }
+    }
+    notify_stray(rt, sender);
     return false;
+}
+
+/* The notifications kept for c, now that its spawn is handed back. */
+static void early_notes_deliver(uv_runtime *rt, child *c)
+{
+    for (size_t i = 0; i < rt->nnotes;) {
+        early_note n = rt->notes[i];
+        if (n.pid != c->pid) {
+            i++;
+            continue;
+        }
+        rt->notes[i] = rt->notes[--rt->nnotes];
+        if (c->arg && c->cbs->notify)
+            c->cbs->notify(c->arg, n.text, n.len);
+        free(n.text);
+    }
+}
+
+/* Once the spawner is idle, a kept notification nobody claimed was a stray. */
+static void early_notes_forget(uv_runtime *rt)
+{
+    while (rt->nnotes > 0 && !pm_spawner_busy(rt->spawner)) {
+        early_note n = rt->notes[--rt->nnotes];
+        free(n.text);
+        notify_stray(rt, n.pid);
+    }
 }
 
 /* NOTIFY_SOCKET in the job's own copy of the environment. */
@@ -582,6 +644,7 @@ static void spawn_done(void *arg, pm_spawn_job *job)
             ready_open(c, s->ready_fd);
         if (c->arg)
             c->cbs->started(c->arg, c->pid);
+        early_notes_deliver(rt, c);
     }
     int status;
     if (early_take(rt, c->pid, &status)) {
@@ -589,6 +652,7 @@ static void spawn_done(void *arg, pm_spawn_job *job)
         child_reaped(c, status);
     }
     early_forget_orphans(rt);
+    early_notes_forget(rt);
 }
 
 static int rt_spawn(pm_runtime *base, const pm_spec *spec, const pm_child_cbs *cbs, void *arg,
@@ -676,6 +740,8 @@ static void rt_maybe_free(uv_runtime *rt)
     if (rt->sigchld_closed && rt->spawner_closed && rt->notify_closed && !rt->all) {
         free(rt->buckets);
         free(rt->early);
+        for (size_t i = 0; i < rt->nnotes; i++)
+            free(rt->notes[i].text);
         free(rt);
     }
 }
