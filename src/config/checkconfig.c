@@ -84,7 +84,8 @@ static void print_program(const pm_program *p)
                s->health_retries, s->health_start_period);
     for (size_t i = 0; i < s->ndepends_on; i++)
         printf("  %-10s %s (%s)%s\n", "depends on", s->depends_on[i].name,
-               pm_dep_condition_name(s->depends_on[i].condition), s->bind_to ? ", bound" : "");
+               pm_dep_condition_name(s->depends_on[i].condition),
+               s->bind_to && s->depends_on[i].condition != PM_DEP_COMPLETED ? ", bound" : "");
     print_output("stdout", &p->out);
     if (p->redirect_stderr)
         printf("  %-10s %s\n", "stderr", "with stdout (redirect_stderr)");
