@@ -14,6 +14,10 @@ DIFF=$BATS_TEST_DIRNAME/supervisord_diff.py
 eval "helpers_$(declare -f teardown)"
 teardown() {
     local d
+    if [ -n "${SUP_PID:-}" ] && kill -0 "$SUP_PID" 2>/dev/null; then
+        kill -TERM "$SUP_PID" 2>/dev/null || true
+        wait_for 20 not_alive "$SUP_PID" || kill -KILL "$SUP_PID" 2>/dev/null || true
+    fi
     for d in "$TMP"/diff/*/; do
         [ ! -d "$d" ] || python3 "$DIFF" --cleanup "$d" || true
     done
@@ -401,6 +405,80 @@ EOF2
     for f in "$TMP/etc/supervisor/supervisord.conf" "$CONFIGS"/{container,queue-worker,every-key,dialect}/supervisord.conf; do
         differential "$f" --report-commands
     done
+}
+
+# failed_starts DIR: a supervisord.conf in DIR with the failed-start cases,
+# all with autorestart = false: a command that does not exist, a program
+# that exits 0 at once (before startsecs), and the same with startsecs = 0;
+# with what supervisord needs to answer supervisorctl from DIR.
+failed_starts() {
+    mkdir -p "$1"
+    cat > "$1/supervisord.conf" <<EOF2
+[unix_http_server]
+file = $1/supervisor.sock
+[supervisord]
+logfile = $1/supervisord.log
+pidfile = $1/supervisord.pid
+childlogdir = $1
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl = unix://$1/supervisor.sock
+[program:ghost]
+command = no-such-command-procmon-test
+autorestart = false
+startretries = 2
+[program:quick]
+command = $CHILD exit 0
+autorestart = false
+startretries = 1
+[program:done]
+command = $CHILD exit 0
+autorestart = false
+startsecs = 0
+EOF2
+}
+
+# "NAME STATE" a line, sorted, lower case, once every program is in a state
+# it stays in (fatal, exited); nothing while one is not.
+settled() {
+    awk '{ print $1, tolower($2) }' | sort |
+        awk '$2 !~ /^(fatal|exited)$/ { bad = 1 } { out = out $0 "\n" } END { if (!bad) printf "%s", out }'
+}
+supervisord_settled() { supervisorctl -c "$TMP/sup/supervisord.conf" status 2>/dev/null | settled; }
+procmon_settled() { ctl status 2>/dev/null | settled; }
+both_settled() { [ -n "$(supervisord_settled)" ] && [ -n "$(procmon_settled)" ]; }
+
+@test "failed starts with autorestart = false end as under supervisord -n: a missing command FATAL, an exit before startsecs FATAL, with startsecs = 0 EXITED" {
+    local supervisord
+    supervisord=$(command -v supervisord) || skip "supervisord (Debian's supervisor package) is not installed"
+    failed_starts "$TMP/sup"
+    failed_starts "$TMP/pm"
+    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
+    SUP_PID=$!
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    local theirs ours
+    wait_for "$DEADLINE" both_settled || { cat "$TMP/sup/supervisord.log" "$LOG" >&2; false; }
+    theirs=$(supervisord_settled)
+    ours=$(procmon_settled)
+    echo "supervisord: $theirs"
+    echo "procmon: $ours"
+    [ "$ours" = "$theirs" ]
+    [ "$ours" = "done exited
+ghost fatal
+quick fatal" ]
+    # As many tries each: startretries + 1 for a failed start, one for the
+    # program that ran.
+    local sup_log=$TMP/sup/supervisord.log
+    [ "$(grep -c "spawnerr: can't find command 'no-such-command-procmon-test'" "$sup_log")" -eq 3 ]
+    [ "$(grep -cF "procmon: ghost: cannot execute" "$LOG")" -eq 3 ]
+    [ "$(grep -c "spawned: 'quick'" "$sup_log")" -eq 2 ]
+    [ "$(grep -cF "procmon: quick: started" "$LOG")" -eq 2 ]
+    [ "$(grep -c "spawned: 'done'" "$sup_log")" -eq 1 ]
+    [ "$(grep -cF "procmon: done: started" "$LOG")" -eq 1 ]
+    # procmon never calls a spawn that failed a start.
+    ! grep -qF "procmon: ghost: started" "$LOG" || false
 }
 
 @test "check-config: supervisord's dialect, corner by corner" {
