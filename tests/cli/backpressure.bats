@@ -40,6 +40,9 @@ teardown() {
 }
 
 # 8 MB of 100-byte lines: far more than the target's buffer and the pipe.
+# The writer is running from its spawn (startsecs = 0), however soon it is
+# done: autorestart = false then leaves it exited after one run (a failed
+# start would be retried, and write it all again).
 writer_to_stdout() {
     config <<EOF2
 [program:loud]
@@ -47,6 +50,7 @@ command = $CHILD write 8000000 100
 stdout_logfile = /dev/stdout
 stdout_logfile_maxbytes = 0
 autorestart = false
+startsecs = 0
 EOF2
 }
 
@@ -83,10 +87,12 @@ PY
 }
 
 @test "a slow reader of the log: the programs' lines wait, none is lost" {
+    # One run only, however soon it is done (see writer_to_stdout).
     config <<EOF2
 [program:loud]
 command = $CHILD write 8000000 100
 autorestart = false
+startsecs = 0
 EOF2
     mkfifo "$TMP/logpipe"
     # Open for reading from the start (this descriptor never reads; 3 is

@@ -146,7 +146,7 @@ process_name = %(program_name)s_%(process_num)02d
 EOF2
     start_daemon
     for n in 00 01 02; do
-        expect_log "[worker_$n] ready"
+        wait_for "$DEADLINE" state_is "worker_$n" running
     done
     run ctl status
     [ "$status" -eq 0 ]
@@ -243,9 +243,14 @@ EOF2
 }
 
 @test "autorestart=false leaves an exited process; autorestart=unexpected follows exitcodes" {
+    # autorestart decides only about a process that was running: threshold
+    # = 0 makes each one running from its spawn, so that each exit here is
+    # a running process's, however quickly it comes, never a failed start
+    # (which backs off whatever autorestart says).  unexpected lives a
+    # little, so that its restarts at once are not a busy loop.
     config <<EOF2
 [procmon]
-threshold = 30 ; far above any run here, however slowly: each exit is an instant death
+threshold = 0
 min_restart_delay = 0.1
 max_restart_delay = 0.1
 [program:once]
@@ -256,7 +261,7 @@ command = $CHILD exit 3
 autorestart = unexpected
 exitcodes = 0,3
 [program:unexpected]
-command = $CHILD exit 1
+command = $CHILD live 100 1
 autorestart = unexpected
 exitcodes = 0,3
 EOF2
@@ -266,9 +271,10 @@ EOF2
     expect_log "procmon: once: exited with status 5 after"
     grep -q "procmon: once: exited with status 5 after [0-9.]*s; not restarting" "$LOG"
     grep -q "procmon: expected: exited with status 3 after [0-9.]*s; not restarting" "$LOG"
-    # exit 1 is not in exitcodes: restarted, again and again.
+    # exit 1 is not in exitcodes: restarted (at once: it was running), again and again.
     wait_for "$DEADLINE" log_count_at_least "procmon: unexpected: started" 3
-    grep -q "procmon: unexpected: exited with status 1 after [0-9.]*s; restarting in 0.1s" "$LOG"
+    grep -q "procmon: unexpected: exited with status 1 after [0-9.]*s; restarting now" "$LOG"
+    ! grep -q "procmon: unexpected: exited with status 1 after [0-9.]*s; restarting in" "$LOG"
     # Meanwhile the other two had every chance to restart, and did not.
     [ "$(log_count "procmon: once: started")" -eq 1 ]
     [ "$(log_count "procmon: expected: started")" -eq 1 ]
@@ -284,7 +290,7 @@ EOF2
     wait_for "$DEADLINE" log_count_at_least "procmon: once: started" 2
 }
 
-@test "startretries=2: after 3 instant deaths the process is fatal; start brings it back" {
+@test "startretries=2: after 3 failed starts the process is fatal; start brings it back" {
     config <<EOF2
 [procmon]
 threshold = 30 ; far above any run here, however slowly: each exit is an instant death
@@ -303,6 +309,8 @@ EOF2
     grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.05s" "$LOG"
     grep -q "procmon: crash: exited with status 1 after [0-9.]*s; restarting in 0.1s" "$LOG"
     grep -q "procmon: crash: exited with status 1 after [0-9.]*s; giving up" "$LOG"
+    # fine is running once past its threshold (the default 1 s).
+    wait_for "$DEADLINE" state_is fine running
     run ctl status
     [ "$status" -eq 3 ]
     [[ "${lines[0]}" =~ ^crash\ +fatal\ +exit\ status\ 1$ ]]
@@ -320,7 +328,12 @@ EOF2
 
 @test "environment with quoted commas and quotes, clear_environment, directory, umask" {
     mkdir "$TMP/work"
+    # Each program prints and exits at once: threshold = 0 makes each run a
+    # running one, which autorestart = false leaves exited (a failed start
+    # would be retried, printing again).
     config <<EOF2
+[procmon]
+threshold = 0
 [program:envp]
 command = /usr/bin/env
 environment = A="x,y",B="it's",C='say "hi"',D=plain
@@ -370,6 +383,9 @@ assert p["argv"] == ["/bin/pwd"], p
 command = /usr/bin/id
 user = nobody
 autorestart = false
+; id exits at once: running from its spawn, so that autorestart = false
+; leaves it exited rather than retried as a failed start
+startsecs = 0
 EOF2
     start_daemon
     wait_for "$DEADLINE" state_is who exited
@@ -420,6 +436,7 @@ more 2" ]
     # The daemon carries on without it.
     run ctl signal HUP chatty
     expect_log "[chatty] more 3"
+    wait_for "$DEADLINE" state_is count running
     run ctl status
     [ "$status" -eq 0 ]
 
@@ -494,9 +511,11 @@ EOF2
     [[ "${lines[2]}" =~ ^lazy\ +stopped$ ]]
     run ctl start all
     [ "$status" -eq 0 ]
-    state_is alpha running
-    state_is beta running
-    state_is lazy running
+    # Started (start answers once each is spawned), running past the threshold.
+    for name in alpha beta lazy; do
+        [[ "$(state_of "$name")" =~ ^(starting|running)$ ]]
+        wait_for "$DEADLINE" state_is "$name" running
+    done
     run ctl status
     [ "$status" -eq 0 ]
     [ "$(pid_of alpha)" != "$alpha" ]
@@ -624,8 +643,8 @@ EOF2
     state_is cron stopped
     run ctl start web:web cron
     [ "$status" -eq 0 ]
-    state_is web running
-    state_is cron running
+    wait_for "$DEADLINE" state_is web running
+    wait_for "$DEADLINE" state_is cron running
     state_is web:php stopped
     run ctl status web:nope
     [ "$status" -eq 1 ]

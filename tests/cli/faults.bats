@@ -20,15 +20,20 @@ start_daemon_under() {
 
 # table_true STATES [NAMES]: what status says matches the processes there
 # are.  Every process (or each one whose name matches the regular expression
-# NAMES) is in one of STATES (a regular expression); a running one's pid is
-# the daemon's child, or, if it has gone since, the daemon has seen it go;
-# any other has no pid.  And every child of the daemon that leads its own
+# NAMES) is in one of STATES (a regular expression); the pid of a running or
+# stopping one, or of a starting one once spawned, is the daemon's child,
+# or, if it has gone since, the daemon has seen it go; any other has no pid.  And every child of the daemon that leads its own
 # session, as the daemon's children do (orphans it reaps as a subreaper do
 # not), is a running process of status.
 table_true() {
     python3 - "$SOCK" "$PM_PID" "$1" "${2:-.*}" <<'PY2'
 import json, os, re, socket, sys
 path, daemon, states, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+
+def has_process(p):
+    """Running or stopping, or starting and spawned (a starting one has no
+    pid until its spawn is through, nor while it waits for dependencies)."""
+    return p["state"] in ("running", "stopping") or (p["state"] == "starting" and p["pid"] is not None)
 
 def status():
     s = socket.socket(socket.AF_UNIX)
@@ -55,7 +60,7 @@ for p in before:
         continue
     if not re.fullmatch(states, p["state"]):
         sys.exit(f"{p['name']} is {p['state']}, not {states}")
-    if p["state"] in ("running", "stopping"):
+    if has_process(p):
         st = stat(p["pid"])
         if st is None:
             gone.add(p["pid"])
@@ -70,13 +75,13 @@ for d in os.listdir("/proc"):
         if st and st[1] == daemon and st[2] == d:
             children.append(int(d))
 after = status()
-running = {p["pid"] for p in before + after if p["state"] in ("running", "stopping")}
+running = {p["pid"] for p in before + after if has_process(p)}
 for p in after:
-    if p["pid"] in gone and p["state"] in ("running", "stopping"):
+    if p["pid"] in gone and has_process(p):
         sys.exit(f"{p['name']}'s pid {p['pid']} is gone, yet status still says {p['state']}")
 # A child still there after the second status must be in it, unless it is
 # one whose spawn was not yet through then (its program "starting", no pid).
-starting = sum(p["state"] == "starting" for p in after)
+starting = sum(p["state"] == "starting" and p["pid"] is None for p in after)
 unlisted = [c for c in children if (st := stat(c)) and st[0] != "Z" and c not in running]
 if len(unlisted) > starting:
     sys.exit(f"the daemon's children {unlisted} are in no status ({starting} starting)")
@@ -107,6 +112,8 @@ min_restart_delay = 0.2
 max_restart_delay = 0.4
 [program:ok]
 command = $CHILD sleep
+; running at once, not after the threshold above: it is the one that stays up
+startsecs = 0
 [program:missing]
 command = $TMP/no-such-program
 [program:onpath]
@@ -226,7 +233,7 @@ EOF2
         return 1
     fi
     table_true 'starting|running|backoff'
-    count_is running 3
+    wait_for "$DEADLINE" count_is running 3
     state_is p4 backoff
     # One line per failure, with what comes next, and no start.
     local name
@@ -357,7 +364,8 @@ EOF2
     # Its pipes end: the daemon closes its ends, and nothing else changes.
     wait_for "$DEADLINE" fds_at_most "$PM_PID" "$fds0"
     [ "$(pid_of mute)" = "$pid" ]
-    state_is mute running
+    wait_for "$DEADLINE" state_is mute running
+    [ "$(pid_of mute)" = "$pid" ]
     [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$PM_PID" ]
     [ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$CHILD")" ]
     [ ! -e "/proc/$pid/fd/1" ] && [ ! -e "/proc/$pid/fd/2" ]
@@ -372,7 +380,7 @@ EOF2
     run ctl start mute
     [ "$status" -eq 0 ]
     wait_for "$DEADLINE" log_count_at_least "[mute] before" 2
-    state_is mute running
+    wait_for "$DEADLINE" state_is mute running
 }
 
 # A reader of the log pipe: 64 KiB every 20 ms into $LOG (about 3 MB/s),
@@ -490,6 +498,7 @@ EOF2
     kill -0 "$orphan"
     [ "$(pid_of family)" != "$orphan" ]
     [ "$(restarts_of family)" -eq 1 ]
+    wait_for "$DEADLINE" state_is family running
     table_true running
     local second grandchild
     second=$(pid_of family)
@@ -515,6 +524,9 @@ EOF2
     start_daemon
     expect_log "[family] ready"
     expect_log "[once] ready"
+    # once was running (past its threshold) when it is killed: autorestart
+    # = false then leaves it exited (a failed start would be retried).
+    wait_for "$DEADLINE" state_is once running
     local family_orphan once_orphan
     family_orphan=$(cat "$TMP/family.pid")
     once_orphan=$(cat "$TMP/once.pid")
@@ -543,6 +555,9 @@ stopwaitsecs = 1
 EOF2
     start_daemon
     expect_log "[stubborn] ready"
+    # Running (past its threshold) when it is killed: autorestart = false
+    # then leaves it exited (a failed start would be retried).
+    wait_for "$DEADLINE" state_is stubborn running
     local leader orphan
     leader=$(pid_of stubborn)
     orphan=$(cat "$TMP/stubborn.pid")

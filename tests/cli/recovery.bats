@@ -122,9 +122,13 @@ autorestart = false
 EOF2
     start_daemon
     expect_log "[parent] ready"
+    # Running (past its threshold) when it is killed: autorestart = false
+    # then leaves it down (a failed start would be retried).
+    wait_for "$DEADLINE" state_is parent running
     grandchild=$(cat "$TMP/grandchild")
     kill -KILL "$(pid_of parent)"
     expect_log "parent: killed by signal 9"
+    wait_for "$DEADLINE" state_is parent exited
     # The orphan's new parent is procmon, not init.
     [ "$(awk '/^PPid:/ {print $2}' "/proc/$grandchild/status")" -eq "$PM_PID" ]
     kill -TERM "$grandchild"

@@ -240,8 +240,8 @@ EOF2
     [[ "${lines[0]}" =~ ^web:nginx\ +stopped ]]
     run ctl start web:
     [ "$status" -eq 0 ]
-    state_is web:nginx running
-    state_is web:php running
+    wait_for "$DEADLINE" state_is web:nginx running
+    wait_for "$DEADLINE" state_is web:php running
     run ctl restart web:php
     [ "$status" -eq 0 ]
     run ctl stop 'nope:*'
@@ -511,6 +511,9 @@ logfile_maxbytes = 1KB
 [program:chatty]
 command = $CHILD write 20000 100
 autorestart = false
+; running from its spawn, however soon it is done: one run, which
+; autorestart = false leaves exited (a failed start would be retried)
+startsecs = 0
 EOF2
     SOCK=$TMP/procmon.sock
     "$PROCMON" run -s "$SOCK" --log-file "$TMP/fifo" -c "$TMP/procmon.conf" 2>"$TMP/stderr" &
