@@ -37,18 +37,20 @@ static bool receive_one(pm_notify_socket *ns)
     if (n < 0)
         return errno == EINTR;
     const struct ucred *cred = NULL;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS)
+            cred = (const struct ucred *)CMSG_DATA(c);
+    if (!ns->deliver(ns->arg, cred && cred->pid > 0 ? cred->pid : 0, data, (size_t)n))
+        ns->dropped++;
+    /* Descriptors sent along (sd_notify_barrier's) are closed only now: a
+     * sender that waits for that close is still there to be looked up. */
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            /* sd_pid_notify_with_fds: we keep none of them */
             size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
             for (size_t i = 0; i < nfd; i++)
                 close(((int *)CMSG_DATA(c))[i]);
-        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
-            cred = (const struct ucred *)CMSG_DATA(c);
         }
     }
-    if (!ns->deliver(ns->arg, cred && cred->pid > 0 ? cred->pid : 0, data, (size_t)n))
-        ns->dropped++;
     return true;
 }
 

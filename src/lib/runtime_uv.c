@@ -137,8 +137,10 @@ static pm_timer *rt_timer_start(pm_runtime *base, double delay, pm_timer_cb cb, 
     uv_timer_init(rt->loop, &t->handle);
     t->handle.data = t;
     uv_update_time(rt->loop);
-    /* Round up: a restart must never come before its delay. */
-    uint64_t ms = delay <= 0 ? 0 : (uint64_t)(delay * 1000 + 0.999);
+    /* Never before the delay: rounded up, and one more millisecond, since
+     * libuv counts from its loop time, whole milliseconds truncated (up to
+     * one behind the clock the monitor reads). */
+    uint64_t ms = delay <= 0 ? 0 : (uint64_t)(delay * 1000 + 0.999) + 1;
     uv_timer_start(&t->handle, timer_fired, ms, 0);
     return t;
 }
