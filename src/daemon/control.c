@@ -77,7 +77,9 @@ static void write_done(uv_write_t *w, int status)
     /* Drained enough: take the next request, buffered or still to read. */
     if (!c->closing && !c->pending && !c->reading && !c->processing && !backlogged(c)) {
         conn_process(c);
-        if (!c->pending && !c->closing)
+        /* Still backlogged: the next write's end takes the requests already
+         * buffered; reading on here would leave them unanswered. */
+        if (!c->pending && !c->closing && !backlogged(c))
             conn_read(c, true);
     }
 }
