@@ -127,4 +127,18 @@ static inline size_t kills_of(fixture *fx, int sig)
     return n;
 }
 
+static inline void add_spec(fixture *fx, const char *name, const pm_spec *spec)
+{
+    assert_int_equal(pm_monitor_add(fx->mon, name, spec), 0);
+}
+
+/* The index of the last event of that type, or -1. */
+static inline int last_event(fixture *fx, pm_event_type type)
+{
+    for (size_t i = fx->nevents; i-- > 0;)
+        if (fx->events[i].type == type)
+            return (int)i;
+    return -1;
+}
+
 #endif

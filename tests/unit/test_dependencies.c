@@ -12,11 +12,6 @@ static pm_spec spec_with(pm_dependency *deps, size_t n)
     return spec;
 }
 
-static void add_spec(fixture *fx, const char *name, const pm_spec *spec)
-{
-    assert_int_equal(pm_monitor_add(fx->mon, name, spec), 0);
-}
-
 static pm_state state_of(fixture *fx, const char *name)
 {
     return status(fx, name).state;

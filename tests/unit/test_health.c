@@ -14,14 +14,6 @@ static pm_spec spec_checked(pm_health_kind kind, const char *target)
     return spec;
 }
 
-static int last_event(fixture *fx, pm_event_type type)
-{
-    for (size_t i = fx->nevents; i-- > 0;)
-        if (fx->events[i].type == type)
-            return (int)i;
-    return -1;
-}
-
 static size_t health_events(fixture *fx)
 {
     size_t n = 0;

@@ -12,20 +12,6 @@ static pm_spec spec_ready(pm_ready_kind kind, const char *target)
     return spec;
 }
 
-static void add_spec(fixture *fx, const char *name, const pm_spec *spec)
-{
-    assert_int_equal(pm_monitor_add(fx->mon, name, spec), 0);
-}
-
-/* The index of the last event of that type, or -1. */
-static int last_event(fixture *fx, pm_event_type type)
-{
-    for (size_t i = fx->nevents; i-- > 0;)
-        if (fx->events[i].type == type)
-            return (int)i;
-    return -1;
-}
-
 static void test_running_once_past_the_threshold(void **state)
 {
     fixture *fx = *state;
