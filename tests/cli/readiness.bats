@@ -281,6 +281,8 @@ EOF2
     done
     run timeout $((4 * DEADLINE)) "$PROCMON" -s "$SOCK" start all
     [ "$status" -eq 0 ] || { echo "$output"; cat "$LOG"; false; } >&2
+    # The answer can come before the log is written out: wait for its lines.
+    wait_for "$DEADLINE" log_count_at_least "ready after" 20
     [ "$(log_count "ready after")" -eq 20 ]
     log_lacks "dropped"
 }
