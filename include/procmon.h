@@ -324,5 +324,11 @@ void pm_runtime_free(pm_runtime *rt);
 void pm_runtime_uv_on_stray_notify(pm_runtime *rt,
                                    void (*cb)(void *arg, pid_t sender, unsigned long long dropped),
                                    void *arg);
+/* cb(arg, pid, wait_status) for each process reaped that was not one of
+ * the monitor's: an orphan re-parented to this process (PID 1, or a child
+ * subreaper).  It is reaped in any case; this only tells.  Only for a
+ * runtime from pm_runtime_uv_new. */
+void pm_runtime_uv_on_orphan(pm_runtime *rt, void (*cb)(void *arg, pid_t pid, int wait_status),
+                             void *arg);
 
 #endif

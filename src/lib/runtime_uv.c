@@ -97,6 +97,8 @@ struct uv_runtime {
     pm_notify_socket *notify; /* made at the first spawn with ready = notify */
     void (*on_stray)(void *arg, pid_t sender, unsigned long long dropped);
     void *on_stray_arg;
+    void (*on_orphan)(void *arg, pid_t pid, int wait_status);
+    void *on_orphan_arg;
     bool sigchld_closed, spawner_closed, notify_closed;
     char readbuf[READ_CHUNK];
 };
@@ -570,10 +572,19 @@ static bool early_take(uv_runtime *rt, pid_t pid, int *status)
     return false;
 }
 
+static void orphan_reaped(uv_runtime *rt, pid_t pid, int status)
+{
+    if (rt->on_orphan)
+        rt->on_orphan(rt->on_orphan_arg, pid, status);
+}
+
 static void early_forget_orphans(uv_runtime *rt)
 {
-    if (rt->nearly > 0 && !pm_spawner_busy(rt->spawner))
-        rt->nearly = 0;
+    if (rt->nearly == 0 || pm_spawner_busy(rt->spawner))
+        return;
+    for (size_t i = 0; i < rt->nearly; i++)
+        orphan_reaped(rt, rt->early[i].pid, rt->early[i].status);
+    rt->nearly = 0;
 }
 
 static void on_sigchld(uv_signal_t *h, int signum)
@@ -594,7 +605,8 @@ static void on_sigchld(uv_signal_t *h, int signum)
             child_reaped(c, st);
         else if (pm_spawner_busy(rt->spawner))
             early_keep(rt, pid, st);
-        /* else an orphan we reaped as PID 1 or subreaper */
+        else
+            orphan_reaped(rt, pid, st); /* we are PID 1 or a subreaper */
     }
     early_forget_orphans(rt);
 }
@@ -833,6 +845,14 @@ void pm_runtime_uv_on_stray_notify(pm_runtime *base,
     uv_runtime *rt = (uv_runtime *)base;
     rt->on_stray = cb;
     rt->on_stray_arg = arg;
+}
+
+void pm_runtime_uv_on_orphan(pm_runtime *base, void (*cb)(void *arg, pid_t pid, int wait_status),
+                             void *arg)
+{
+    uv_runtime *rt = (uv_runtime *)base;
+    rt->on_orphan = cb;
+    rt->on_orphan_arg = arg;
 }
 
 void pm_runtime_free(pm_runtime *rt)

@@ -445,10 +445,24 @@ static int pipe_open(int p[2])
     return 0;
 }
 
+/* Standard input that reads nothing: /dev/null, or where there is none (an
+ * empty chroot, a container without /dev) a pipe whose writing end is
+ * closed at once, which reads as end of file too. */
+static int empty_input(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC), p[2];
+    if (fd >= 0 || (errno != ENOENT && errno != EACCES))
+        return fd;
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return -1;
+    close(p[1]);
+    return p[0];
+}
+
 static int fds_open(const pm_spec *spec, fds *f, char *errmsg, size_t errlen)
 {
     *f = (fds){-1, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1};
-    f->devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    f->devnull = empty_input();
     if (f->devnull < 0) {
         int e = errno;
         snprintf(errmsg, errlen, "cannot open /dev/null: %s", strerror(e));
