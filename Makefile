@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
 
-.PHONY: all deps run check check-install test unit cli bench bench-readiness clean fuzz fuzz-smoke
+.PHONY: all deps run check check-install test unit cli bench bench-readiness bench-pid1 clean fuzz fuzz-smoke static
 all: $(BUILD)/procmon
 
 deps:
@@ -93,6 +93,17 @@ check: deps
 check-install: deps
 	bats tests/install
 
+# A static procmon for containers and empty chroots: it needs no shared
+# library at run time.  glibc cannot look user and group names up from a
+# static binary without its NSS modules at run time (the linker says so):
+# there, give numeric ids (user = 1000).
+static: build/static/procmon
+
+build/static/procmon: $(OBJ_cli) $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a
+	@[ "$(SAN)" = 0 ] || { echo "make static: not with SAN=1" >&2; exit 2; }
+	@mkdir -p $(@D)
+	$(CC) -pthread -static -o $@ $^ $$(pkg-config --static --libs libuv-static jansson inih)
+
 run: deps $(BUILD)/procmon
 	$(BUILD)/procmon run --min-restart-delay 0.5 --max-restart-delay 4 --name demo -- examples/demo.sh
 
@@ -103,6 +114,12 @@ bench: deps $(BUILD)/procmon
 # section of bench/results.md).
 bench-readiness: deps build/plain/procmon build/plain/tests/child
 	bench/readiness.py
+
+# procmon as PID 1 of a PID namespace against tini, dumb-init and catatonit:
+# reaping orphans, memory, stop (root; a section of bench/results.md).
+bench-pid1: deps build/plain/procmon build/plain/tests/child
+	bench/install-others
+	bench/pid1.py
 
 clean:
 	rm -rf build
@@ -126,13 +143,13 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR ?= $(DATADIR)/zsh/site-functions
 CONTRIBDIR ?= $(DATADIR)/procmon
 MAN_PAGES  := doc/procmon.1 doc/libprocmon.3 doc/procmon.conf.5 doc/procmon-protocol.7
-CONTRIB    := contrib/logrotate.conf
+CONTRIB    := contrib/logrotate.conf contrib/container.conf contrib/Dockerfile
 # What install puts where, relative to DESTDIR: uninstall removes these.
 INSTALLED  := $(BINDIR)/procmon $(LIBDIR)/libprocmon.so.$(VERSION) $(LIBDIR)/$(SONAME) \
               $(LIBDIR)/libprocmon.so $(LIBDIR)/libprocmon.a $(LIBDIR)/pkgconfig/procmon.pc \
               $(INCLUDEDIR)/procmon.h $(BASHCOMPDIR)/procmon $(ZSHCOMPDIR)/_procmon \
               $(foreach m,$(MAN_PAGES),$(MANDIR)/man$(subst .,,$(suffix $(m)))/$(notdir $(m))) \
-              $(addprefix $(CONTRIBDIR)/,$(notdir $(CONTRIB)))
+              $(addprefix $(CONTRIBDIR)/,$(notdir $(CONTRIB)) procmon.service)
 
 $(BUILD)/pic/lib/%.o: src/lib/%.c $(HEADERS)
 	@mkdir -p $(@D)
@@ -160,6 +177,7 @@ install: $(BUILD)/procmon $(BUILD)/libprocmon.a $(SHLIB)
 	install -m 644 contrib/completions/procmon.bash $(DESTDIR)$(BASHCOMPDIR)/procmon
 	install -m 644 contrib/completions/_procmon $(DESTDIR)$(ZSHCOMPDIR)/_procmon
 	install -m 644 $(CONTRIB) $(DESTDIR)$(CONTRIBDIR)/
+	sed 's|@BINDIR@|$(BINDIR)|' contrib/procmon.service > $(DESTDIR)$(CONTRIBDIR)/procmon.service
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))

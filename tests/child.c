@@ -10,6 +10,8 @@
  *     notify MS [TEXT] after MS milliseconds send TEXT (READY=1) to
  *                      $NOTIFY_SOCKET as sd_notify(3) does, then sleep
  *     ready-fd N MS    after MS milliseconds write a newline to descriptor N, sleep
+ *     orphans N        leave N processes orphaned (for the subreaper above),
+ *                      each exiting at once; then print "orphaned N", sleep
  *
  * --events FILE appends "start PID T" at start, "notify PID T" just before a
  * notification and "exit PID T" at a normal exit, T in monotonic
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -123,6 +126,42 @@ static int write_lines(long long total, int len)
     return 0;
 }
 
+/* Leaves n grandchildren orphaned, each exiting at once: the subreaper
+ * above must reap them.  A middle process forks up to 100 and exits; the
+ * middle ones are reaped here. */
+static int make_orphans(long n)
+{
+    for (long done = 0; done < n;) {
+        long batch = n - done < 100 ? n - done : 100;
+        pid_t mid = fork();
+        if (mid < 0) {
+            perror("child: fork");
+            return 1;
+        }
+        if (mid == 0) {
+            for (long i = 0; i < batch; i++) {
+                pid_t orphan = fork();
+                if (orphan < 0)
+                    _exit(1);
+                if (orphan == 0)
+                    _exit(0);
+            }
+            _exit(0);
+        }
+        int st;
+        while (waitpid(mid, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+            fputs("child: a middle process failed to fork\n", stderr);
+            return 1;
+        }
+        done += batch;
+    }
+    printf("orphaned %ld\n", n);
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -164,6 +203,10 @@ int main(int argc, char **argv)
         sleep_forever();
     } else if (strcmp(mode, "write") == 0 && a1 && a2) {
         finish(write_lines(atoll(a1), atoi(a2)));
+    } else if (strcmp(mode, "orphans") == 0 && a1) {
+        if (make_orphans(atol(a1)) != 0)
+            return 1;
+        sleep_forever();
     } else if (strcmp(mode, "grandchild") == 0 && a1) {
         pid_t pid = fork();
         if (pid < 0) {

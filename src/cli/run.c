@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "exitpolicy.h"
 #include "logstream.h"
 #include "parse.h"
 #include "procmon.h"
@@ -25,7 +26,7 @@
 
 /* Which options the command line set (PM_CFG_* bits and this one): those
  * win over the config file. */
-enum { SET_LOG_FORMAT = 16 };
+enum { SET_LOG_FORMAT = 16, SET_LOG_LEVEL = 32 };
 
 typedef struct run_args {
     pm_options opts;
@@ -38,6 +39,9 @@ typedef struct run_args {
     const char *socket_path;
     char **env;
     size_t nenv;
+    unsigned exit_policy;  /* PM_EXIT_* */
+    int forward_signals;   /* -1: only as PID 1 */
+    bool log_debug;
 } run_args;
 
 static const char run_usage[] =
@@ -47,8 +51,8 @@ static const char run_usage[] =
     "Runs the programs of FILE, or COMMAND, in the foreground, restarting each\n"
     "when it dies: a run shorter than the threshold is an instant death and\n"
     "backs off (1, 2, 4 ... s up to the maximum delay); a longer run restarts\n"
-    "at once.  SIGTERM or SIGINT stops them all (stop signal, SIGKILL after the\n"
-    "kill time) and procmon exits 0.  SIGHUP reloads FILE.\n"
+    "at once.  SIGTERM, SIGINT or SIGQUIT stops them all (stop signal, SIGKILL\n"
+    "after the kill time) and procmon exits 0.  SIGHUP reloads FILE.\n"
     "\n"
     "Options (seconds accept decimals):\n"
     "  -c, --config FILE         programs and settings (INI, supervisord-compatible)\n"
@@ -61,7 +65,16 @@ static const char run_usage[] =
     "  --log-format text|json    the log stream's format (text)\n"
     "  --log-file PATH           where the log stream goes (standard output);\n"
     "                            SIGUSR2 reopens it\n"
+    "  --log-level info|debug    debug adds a line for each orphan reaped (info)\n"
+    "  --exit-on-fatal           once a program is fatal, stop the rest and exit 1\n"
+    "  --exit-when-all-exited    once nothing runs or will restart, exit: 0, or 1\n"
+    "                            if a program failed or exited unexpectedly\n"
     "  --name NAME               the process's name (the basename of COMMAND)\n"
+    "  --exit-with-child         exit when COMMAND exits, with its status (128+N\n"
+    "                            for signal N, 127 if it cannot be run)\n"
+    "  --forward-signals         pass SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH and SIGCONT\n"
+    "                            on to COMMAND's process group (the default as\n"
+    "                            PID 1; --no-forward-signals turns it off)\n"
     "Child options:\n"
     "  --user USER               run as this user (name or uid), with its groups\n"
     "  --group GROUP             run with this group (name or gid)\n"
@@ -84,6 +97,8 @@ static int usage_error(const char *fmt, ...)
 enum {
     OPT_THRESHOLD = 256, OPT_KILL_TIME, OPT_MIN_DELAY, OPT_MAX_DELAY, OPT_LOG_FORMAT,
     OPT_LOG_FILE, OPT_NAME, OPT_USER, OPT_GROUP, OPT_CWD, OPT_ENV, OPT_CLEAR_ENV, OPT_HELP,
+    OPT_LOG_LEVEL, OPT_EXIT_WITH_CHILD, OPT_EXIT_ON_FATAL, OPT_EXIT_ALL_EXITED, OPT_FORWARD,
+    OPT_NO_FORWARD,
 };
 
 static const struct option run_options[] = {
@@ -102,6 +117,12 @@ static const struct option run_options[] = {
     {"env", required_argument, NULL, OPT_ENV},
     {"clear-env", no_argument, NULL, OPT_CLEAR_ENV},
     {"help", no_argument, NULL, OPT_HELP},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"exit-with-child", no_argument, NULL, OPT_EXIT_WITH_CHILD},
+    {"exit-on-fatal", no_argument, NULL, OPT_EXIT_ON_FATAL},
+    {"exit-when-all-exited", no_argument, NULL, OPT_EXIT_ALL_EXITED},
+    {"forward-signals", no_argument, NULL, OPT_FORWARD},
+    {"no-forward-signals", no_argument, NULL, OPT_NO_FORWARD},
     {NULL, 0, NULL, 0},
 };
 
@@ -138,6 +159,7 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     pm_options_init(&args->opts);
     pm_spec_init(&args->spec);
     args->log_format = PM_LOG_TEXT;
+    args->forward_signals = -1;
     args->env = calloc((size_t)argc + 1, sizeof *args->env);
     if (!args->env) {
         perror("procmon");
@@ -171,6 +193,17 @@ static int parse_run_args(int argc, char **argv, run_args *args)
             args->set |= SET_LOG_FORMAT;
             break;
         case OPT_LOG_FILE: args->log_file = optarg; break;
+        case OPT_LOG_LEVEL:
+            if (strcmp(optarg, "info") != 0 && strcmp(optarg, "debug") != 0)
+                return usage_error("--log-level: expected info or debug, not '%s'", optarg);
+            args->log_debug = strcmp(optarg, "debug") == 0;
+            args->set |= SET_LOG_LEVEL;
+            break;
+        case OPT_EXIT_WITH_CHILD: args->exit_policy |= PM_EXIT_WITH_CHILD; break;
+        case OPT_EXIT_ON_FATAL: args->exit_policy |= PM_EXIT_ON_FATAL; break;
+        case OPT_EXIT_ALL_EXITED: args->exit_policy |= PM_EXIT_ALL_EXITED; break;
+        case OPT_FORWARD: args->forward_signals = 1; break;
+        case OPT_NO_FORWARD: args->forward_signals = 0; break;
         case OPT_NAME:
             if (pm_name_problem(optarg))
                 return usage_error("--name '%s': %s", optarg, pm_name_problem(optarg));
@@ -197,6 +230,13 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     if (args->config_path) {
         if (optind < argc)
             return usage_error("give either -c FILE or a command, not both");
+        /* With several programs, a signal has no one program to go to. */
+        if (args->exit_policy & PM_EXIT_WITH_CHILD)
+            return usage_error("--exit-with-child is for a single command, not -c FILE");
+        if (args->forward_signals == 1)
+            return usage_error("--forward-signals is for a single command; with -c FILE "
+                               "use 'procmon signal SIG NAME'");
+        args->forward_signals = 0;
         return 0;
     }
     if (optind >= argc)
@@ -210,6 +250,14 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     if (!args->name) {
         const char *slash = strrchr(argv[optind], '/');
         args->name = slash && slash[1] ? slash + 1 : argv[optind];
+    }
+    if (args->forward_signals < 0)
+        args->forward_signals = getpid() == 1;
+    /* Its exit ends procmon: no run of it is a failed start to retry, and
+     * none is restarted meanwhile. */
+    if (args->exit_policy & PM_EXIT_WITH_CHILD) {
+        args->spec.threshold = 0;
+        args->spec.autorestart = PM_AUTORESTART_NEVER;
     }
     return check_child_options(&args->spec);
 }
@@ -229,6 +277,8 @@ static void merge_config(run_args *args, const pm_config *cfg)
         args->log_format = cfg->log_format == 1 ? PM_LOG_JSON : PM_LOG_TEXT;
     if (!args->log_file && cfg->log_file && strcmp(cfg->log_file, "-") != 0)
         args->log_file = cfg->log_file;
+    if (!(args->set & SET_LOG_LEVEL) && cfg->log_debug >= 0)
+        args->log_debug = cfg->log_debug;
 }
 
 /* Paths that [supervisord]'s directory would move: made absolute first,
@@ -308,6 +358,8 @@ static int run_with_config(run_args *args)
             .on_ready_arg = &ready,
             .handle_request = pm_handle_request,
             .reload = pm_reload,
+            .exit_policy = args->exit_policy,
+            .log_debug = args->log_debug,
         };
         status = pm_daemon_run(&settings);
     }
@@ -340,6 +392,9 @@ static int run_one(run_args *args)
         .programs = &program,
         .nprograms = 1,
         .handle_request = pm_handle_request, /* no config file: nothing to reload */
+        .exit_policy = args->exit_policy,
+        .forward_signals = args->forward_signals == 1,
+        .log_debug = args->log_debug,
     };
     return pm_daemon_run(&settings);
 }

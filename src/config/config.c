@@ -176,7 +176,7 @@ static void loader_free(loader *ld)
 
 static void config_init(pm_config *cfg)
 {
-    *cfg = (pm_config){.log_format = -1, .log_maxbytes = -1, .log_backups = -1, .umask = -1,
+    *cfg = (pm_config){.log_format = -1, .log_debug = -1, .log_maxbytes = -1, .log_backups = -1, .umask = -1,
                        .minfds = -1, .minprocs = -1};
     pm_options_init(&cfg->opts);
 }

@@ -47,6 +47,7 @@ typedef struct pm_config {
     char *socket;         /* NULL if not set */
     char *log_file;       /* NULL if not set; "-" means standard output */
     int log_format;       /* -1 unset, else a pm_log_format: 0 text, 1 json */
+    int log_debug;        /* -1 unset, 1: debug lines too ([procmon] log_level, loglevel) */
     long long log_maxbytes; /* -1 unset; rotate procmon's own log file beyond this; 0 never */
     int log_backups;      /* -1 unset */
     char *childlogdir;    /* NULL if not set: where AUTO output files go; absolute */

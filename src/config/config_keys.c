@@ -27,17 +27,17 @@
 static const char *const supervisord_keys[] = {
     "logfile", "logfile_maxbytes", "logfile_backups", "childlogdir", "environment", "umask",
     "minfds", "minprocs", "pidfile", "directory", "user", "identifier", "nodaemon", "nocleanup",
-    NULL,
+    "loglevel", NULL,
 };
 
 /* [supervisord]'s keys that it knows and procmon does not act on. */
 static const char *const unsupported_supervisord_keys[] = {
-    "loglevel", "silent", "strip_ansi", NULL,
+    "silent", "strip_ansi", NULL,
 };
 
 static const char *const procmon_keys[] = {
     "socket", "log_format", "log_file", "threshold", "kill_time", "min_restart_delay",
-    "max_restart_delay", "childlogdir", "logfile_maxbytes", "logfile_backups", NULL,
+    "max_restart_delay", "childlogdir", "logfile_maxbytes", "logfile_backups", "log_level", NULL,
 };
 
 static const char *const program_keys[] = {
@@ -805,6 +805,21 @@ bool pm_cfg_apply_keys(loader *ld, const expansions *ex, const section *sec, pro
 
 /* [supervisord], for what procmon does with it: run.c applies umask, the
  * limits, pidfile, directory and user at start-up. */
+/* supervisord's levels: debug, trace and blather show procmon's debug
+ * lines; the others are info (procmon's supervisor lines are all events
+ * an operator wants).  NULL, or why v is not one. */
+static const char *parse_supervisord_loglevel(const char *v, int *debug)
+{
+    static const char *const levels[] = {"critical", "error", "warn", "info", "debug", "trace", "blather"};
+    for (size_t i = 0; i < sizeof levels / sizeof *levels; i++) {
+        if (strcasecmp(v, levels[i]) == 0) {
+            *debug = i >= 4;
+            return NULL;
+        }
+    }
+    return "expected critical, error, warn, info, debug, trace or blather";
+}
+
 static void apply_supervisord(loader *ld, const section *sec, pm_config *cfg)
 {
     expansions ex = {.host = ld->host};
@@ -844,7 +859,9 @@ static void apply_supervisord(loader *ld, const section *sec, pm_config *cfg)
         char **field = NULL;
         bool flag;
         long long n;
-        if (strcmp(k, "nodaemon") == 0) { /* procmon always runs in the foreground */
+        if (strcmp(k, "loglevel") == 0) {
+            reason = parse_supervisord_loglevel(v, &cfg->log_debug);
+        } else if (strcmp(k, "nodaemon") == 0) { /* procmon always runs in the foreground */
             reason = parse_bool(v, &flag) ? NULL : "expected true or false";
         } else if (strcmp(k, "nocleanup") == 0) {
             reason = parse_bool(v, &cfg->nocleanup) ? NULL : "expected true or false";
@@ -907,6 +924,11 @@ static void apply_procmon(loader *ld, const section *sec, pm_config *cfg)
                 reason = "expected a path";
             else if (!(*field = strdup(v)))
                 reason = oom_reason;
+        } else if (strcmp(e->key, "log_level") == 0) {
+            if (strcasecmp(v, "info") == 0 || strcasecmp(v, "debug") == 0)
+                cfg->log_debug = strcasecmp(v, "debug") == 0;
+            else
+                reason = "expected info or debug";
         } else if (strcmp(e->key, "log_format") == 0) {
             if (strcasecmp(v, "text") == 0)
                 cfg->log_format = 0;

@@ -3,6 +3,7 @@
  * settings' callbacks (daemon.h). */
 #include "daemon.h"
 
+#include "exitpolicy.h"
 #include "parse.h"
 #include "recover.h"
 #include "spec.h"
@@ -17,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define TAIL_MIN_LINES 1000
@@ -189,6 +191,8 @@ static void procdata_free(pm_daemon *d, pm_procdata *pd)
     free(pd);
 }
 
+static void end_with(pm_daemon *d, int status, const char *why);
+
 static void on_event(void *arg, const pm_event *ev)
 {
     pm_daemon *d = arg;
@@ -208,6 +212,14 @@ static void on_event(void *arg, const pm_event *ev)
     pm_logstream_event(d->log, ev);
     if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
         d->state_dirty = true;
+    pm_manager_changed(d->manager);
+    d->ended_check = true;
+    char why[512];
+    int status = pm_exit_status_for_event(d->settings->exit_policy, ev, why, sizeof why);
+    if (status >= 0 && d->stopping)
+        d->exit_status = status; /* as tini: the child's status, whatever stopped it */
+    else if (status >= 0)
+        end_with(d, status, why);
 }
 
 /* A copy of one stream's settings, with its target. */
@@ -306,19 +318,48 @@ void pm_daemon_shutdown(pm_daemon *d, pm_request *req)
     if (d->stopping)
         return;
     d->stopping = true;
+    pm_manager_stopping(d->manager);
     pm_monitor_stop_service(d->mon, all_stopped, d);
 }
 
+/* An exit policy (exitpolicy.h) ends procmon: everything stops first. */
+static void end_with(pm_daemon *d, int status, const char *why)
+{
+    pm_logstream_message(d->log, "%s", why);
+    d->exit_status = status;
+    pm_daemon_shutdown(d, NULL);
+}
+
 /* ---- signals ---- */
+
+/* The single-command form's program gets SIGHUP, SIGUSR1, SIGUSR2,
+ * SIGWINCH and SIGCONT (--forward-signals): what a program in a terminal
+ * or a container expects.  SIGTERM, SIGINT and SIGQUIT stay procmon's:
+ * they stop it gracefully. */
+static void forward_signal(pm_daemon *d, int signum, const char *name)
+{
+    const pm_program *p = &d->settings->programs[0];
+    int r = pm_monitor_signal(d->mon, p->name, signum);
+    if (r < 0 && r != -ESRCH)
+        pm_logstream_message(d->log, "%s: cannot pass it on to %s: %s", name, p->name, strerror(-r));
+    else if (signum != SIGWINCH) /* a terminal's resizes would flood the log */
+        pm_logstream_message(d->log, "%s: %s %s", name, r == 0 ? "passed on to" : "not passed on: not running:",
+                             p->name);
+}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
     pm_daemon *d = h->data;
     char name[32];
     pm_signal_name(signum, name, sizeof name);
+    if (d->settings->forward_signals && signum != SIGTERM && signum != SIGINT && signum != SIGQUIT) {
+        forward_signal(d, signum, name);
+        return;
+    }
     switch (signum) {
     case SIGTERM:
     case SIGINT:
+    case SIGQUIT:
         pm_logstream_message(d->log, d->stopping ? "%s: already stopping" : "%s: stopping every process",
                              name);
         pm_daemon_shutdown(d, NULL);
@@ -337,20 +378,30 @@ static void on_signal(uv_signal_t *h, int signum)
     }
 }
 
+static int watch_signal(pm_daemon *d, int signum)
+{
+    uv_signal_t *h = &d->signals[d->nsignals];
+    int r = uv_signal_init(&d->loop, h);
+    if (r < 0)
+        return r;
+    d->nsignals++;
+    h->data = d;
+    return uv_signal_start(h, on_signal, signum);
+}
+
+/* As PID 1 the kernel gives procmon no default action for any signal:
+ * what is not watched here is ignored there. */
 static int watch_signals(pm_daemon *d)
 {
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
-    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++) {
-        uv_signal_t *h = &d->signals[d->nsignals];
-        int r = uv_signal_init(&d->loop, h);
-        if (r < 0)
-            return r;
-        d->nsignals++;
-        h->data = d;
-        if ((r = uv_signal_start(h, on_signal, sigs[i])) < 0)
-            return r;
-    }
-    return 0;
+    static const int own[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2};
+    static const int forwarded_only[] = {SIGUSR1, SIGWINCH, SIGCONT};
+    int r = 0;
+    for (size_t i = 0; i < sizeof own / sizeof *own && r == 0; i++)
+        r = watch_signal(d, own[i]);
+    size_t nforwarded = d->settings->forward_signals ? sizeof forwarded_only / sizeof *forwarded_only : 0;
+    for (size_t i = 0; i < nforwarded && r == 0; i++)
+        r = watch_signal(d, forwarded_only[i]);
+    return r;
 }
 
 /* ---- the loop ---- */
@@ -441,6 +492,14 @@ static void before_poll(uv_prepare_t *h)
     pm_daemon *d = h->data;
     if (d->state_dirty && d->settings->state_path && !uv_is_active((uv_handle_t *)&d->state_timer))
         uv_timer_start(&d->state_timer, state_due, STATE_DELAY_MS, 0);
+    if (d->ended_check && !d->stopping) {
+        char why[512];
+        int status = pm_exit_status_when_all_exited(d->settings->exit_policy, d->mon, why, sizeof why);
+        if (status >= 0)
+            end_with(d, status, why);
+    }
+    d->ended_check = false;
+    pm_manager_flush(d->manager);
     pm_logstream_flush(d->log); /* first: on standard output it goes through a target */
     if (d->outputs) {
         pm_outputs_flush(d->outputs, loop_now(d));
@@ -485,11 +544,29 @@ static void stray_notify(void *arg, pid_t sender, unsigned long long dropped)
                                      "process (%llu dropped so far)", (int)sender, dropped);
 }
 
+/* Once, at debug level: an orphan is reaped whatever the log says. */
+static void orphan_reaped(void *arg, pid_t pid, int wait_status)
+{
+    pm_daemon *d = arg;
+    if (WIFSIGNALED(wait_status)) {
+        char name[32];
+        pm_signal_name(WTERMSIG(wait_status), name, sizeof name);
+        pm_logstream_debug(d->log, "reaped orphan %d, killed by %s", (int)pid, name);
+    } else {
+        pm_logstream_debug(d->log, "reaped orphan %d, exit status %d", (int)pid, WEXITSTATUS(wait_status));
+    }
+}
+
 static int daemon_setup(pm_daemon *d)
 {
     const pm_daemon_settings *s = d->settings;
     char err[512];
     int r;
+    /* First: the programs must not inherit NOTIFY_SOCKET. */
+    if ((r = pm_manager_new(&d->loop, d->log, &d->manager, err, sizeof err)) < 0) {
+        fprintf(stderr, "procmon: %s\n", err);
+        return r;
+    }
     if ((r = watch_signals(d)) < 0) {
         fprintf(stderr, "procmon: cannot watch signals: %s\n", strerror(-r));
         return r;
@@ -523,6 +600,8 @@ static int daemon_setup(pm_daemon *d)
     pm_monitor_set_event_cb(d->mon, on_event, d);
     pm_monitor_batch_lines(d->mon, true);
     pm_runtime_uv_on_stray_notify(d->rt, stray_notify, d);
+    pm_runtime_uv_on_orphan(d->rt, orphan_reaped, d);
+    pm_manager_watch(d->manager, d->mon);
     for (size_t i = 0; i < s->nprograms; i++) {
         const pm_program *p = &s->programs[i];
         if ((r = pm_daemon_add(d, p->name, &p->spec, s->config_path != NULL, p)) < 0) {
@@ -589,7 +668,7 @@ static void log_from_target(pm_daemon *d)
 
 int pm_daemon_run(const pm_daemon_settings *settings)
 {
-    pm_daemon d = {.settings = settings};
+    pm_daemon d = {.settings = settings, .exit_status = -1, .ended_check = true};
     /* First, so that /dev/fd/N can only name what procmon inherited. */
     int r = pm_outputs_new(report_output, &d, &d.outputs);
     if (r < 0) {
@@ -607,6 +686,7 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         return 1;
     }
     pm_logstream_set_rotation(d.log, settings->log_maxbytes, settings->log_backups);
+    pm_logstream_set_debug(d.log, settings->log_debug);
     signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
     if ((r = uv_loop_init(&d.loop)) < 0) {
@@ -637,11 +717,12 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     log_from_target(&d);
     pm_outputs_free(d.outputs); /* last writes, whatever the retry time */
     d.outputs = NULL;
+    pm_manager_free(d.manager);
     uv_walk(&d.loop, close_handle, NULL);
     uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);
     pm_logstream_close(d.log);
-    return r < 0 ? 1 : 0;
+    return r < 0 ? 1 : d.exit_status >= 0 ? d.exit_status : 0;
 }

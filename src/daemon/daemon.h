@@ -9,6 +9,7 @@
 #include "config.h"
 #include "control.h"
 #include "logstream.h"
+#include "manager.h"
 #include "output.h"
 #include "procmon.h"
 #include "ring.h"
@@ -42,6 +43,10 @@ typedef struct pm_daemon_settings {
     pm_request_handler handle_request;
     /* What SIGHUP calls (pm_reload); required with config_path. */
     void (*reload)(pm_daemon *d, pm_request *req);
+    unsigned exit_policy;  /* PM_EXIT_* (exitpolicy.h): when procmon ends on its own */
+    bool forward_signals;  /* SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT go to the one
+                              program's process group rather than to procmon */
+    bool log_debug;        /* write debug lines (orphans reaped) */
 } pm_daemon_settings;
 
 /* What the daemon keeps beside each process (the monitor's user data). */
@@ -71,7 +76,10 @@ struct pm_daemon {
     struct target_watch *watches; /* targets waiting to be writable */
     size_t nheld;            /* programs held back for a target */
     const pm_daemon_settings *settings;
-    uv_signal_t signals[4];
+    pm_manager *manager;     /* NULL unless a service manager listens (NOTIFY_SOCKET) */
+    int exit_status;         /* >= 0: an exit policy ended procmon with this */
+    bool ended_check;        /* a process changed state: see whether all have ended */
+    uv_signal_t signals[9];
     size_t nsignals;
     uv_prepare_t flusher;
     bool state_dirty;   /* a process started or ended since the state file was written */

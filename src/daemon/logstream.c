@@ -31,6 +31,7 @@ struct pm_logstream {
     bool rotatable;      /* a regular file */
     pm_log_sink sink;    /* standard output: lines go there, not to write(2) */
     void *sink_arg;
+    bool debug;          /* pm_logstream_debug's lines are written */
     bool have_now;       /* now_text holds the time of this batch of output */
     bool have_sec;       /* now_text starts with the formatted time of `sec` */
     time_t sec;
@@ -799,26 +800,48 @@ void pm_logstream_event(pm_logstream *log, const pm_event *ev)
         json_event(log, ev);
 }
 
+/* One supervisor line; level NULL for an ordinary one. */
+static void vmessage(pm_logstream *log, const char *level, const char *fmt, va_list ap)
+{
+    log->have_now = false;
+    char small[512];
+    size_t n;
+    char *text = vformat(small, sizeof small, &n, fmt, ap);
+    if (!text)
+        return;
+    if (log->fmt == PM_LOG_TEXT) {
+        text_line(log, "%s%s%.*s", level ? level : "", level ? ": " : "", (int)n, text);
+    } else {
+        json_t *obj = json_record(log, NULL);
+        int err = json_object_set_new(obj, "event", json_string("message"));
+        if (level)
+            err |= json_object_set_new(obj, "level", json_string(level));
+        err |= json_object_set_new(obj, "message", json_bytes(text, n));
+        put_json(log, obj, err);
+    }
+    if (text != small)
+        free(text);
+}
+
 void pm_logstream_message(pm_logstream *log, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log->have_now = false;
-    if (log->fmt == PM_LOG_TEXT) {
-        text_vline(log, fmt, ap);
-        va_end(ap);
-        return;
-    }
-    char small[512];
-    size_t n;
-    char *text = vformat(small, sizeof small, &n, fmt, ap);
+    vmessage(log, NULL, fmt, ap);
     va_end(ap);
-    if (!text)
+}
+
+void pm_logstream_set_debug(pm_logstream *log, bool on)
+{
+    log->debug = on;
+}
+
+void pm_logstream_debug(pm_logstream *log, const char *fmt, ...)
+{
+    if (!log->debug)
         return;
-    json_t *obj = json_record(log, NULL);
-    int err = json_object_set_new(obj, "event", json_string("message"));
-    err |= json_object_set_new(obj, "message", json_bytes(text, n));
-    put_json(log, obj, err);
-    if (text != small)
-        free(text);
+    va_list ap;
+    va_start(ap, fmt);
+    vmessage(log, "debug", fmt, ap);
+    va_end(ap);
 }

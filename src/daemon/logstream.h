@@ -10,6 +10,7 @@
 #ifndef PM_LOGSTREAM_H
 #define PM_LOGSTREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -26,6 +27,11 @@ int pm_logstream_open(const char *path, pm_log_format fmt, pm_logstream **out);
 void pm_logstream_event(pm_logstream *log, const pm_event *ev);
 /* A supervisor-wide line: "TIME procmon: <text>". */
 void pm_logstream_message(pm_logstream *log, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Debug lines ("TIME procmon: debug: <text>"; JSON "level": "debug")
+ * are written only once this is on (--log-level debug, loglevel = debug). */
+void pm_logstream_set_debug(pm_logstream *log, bool on);
+void pm_logstream_debug(pm_logstream *log, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Where the buffered lines go instead of write(2) on standard output (the
  * daemon's non-blocking writer for descriptor 1, shared with programs whose

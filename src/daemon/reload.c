@@ -162,6 +162,7 @@ void pm_reload(pm_daemon *d, pm_request *req)
             pm_request_fail(req, "no config file to reload");
         return;
     }
+    pm_manager_reloading(d->manager); /* READY=1 again once everything has settled */
     pm_config cfg;
     char err[512];
     /* Relative paths as `procmon run` read them, before [supervisord]

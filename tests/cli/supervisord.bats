@@ -142,7 +142,6 @@ foo:baz" ]
     printf '%s\n' "$output" | grep -qx "umask 022"
     [ "$(warnings_of "$dir/supervisord.conf")" = "5: [unix_http_server] is not supported by procmon; ignored
 12: [inet_http_server] is not supported by procmon; ignored
-21: loglevel in [supervisord] is not supported by procmon; ignored
 25: silent in [supervisord] is not supported by procmon; ignored
 32: strip_ansi in [supervisord] is not supported by procmon; ignored
 36: [supervisorctl] is not supported by procmon; ignored

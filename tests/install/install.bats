@@ -38,9 +38,12 @@ header_functions() {
         lib/pkgconfig/procmon.pc share/man/man1/procmon.1 share/man/man3/libprocmon.3 \
         share/man/man5/procmon.conf.5 share/man/man7/procmon-protocol.7 \
         share/bash-completion/completions/procmon \
-        share/zsh/site-functions/_procmon share/procmon/logrotate.conf; do
+        share/zsh/site-functions/_procmon share/procmon/logrotate.conf share/procmon/procmon.service \
+        share/procmon/Dockerfile share/procmon/container.conf; do
         [ -e "$DEST/usr/$f" ] || { echo "missing: /usr/$f" >&2; return 1; }
     done
+    # The unit starts the procmon installed with it.
+    grep -qx "ExecStart=/usr/bin/procmon run -c /etc/procmon.conf -s /run/procmon.sock" "$DEST/usr/share/procmon/procmon.service"
     [ "$("$DEST/usr/bin/procmon" --version)" = "procmon $(pkg-config --modversion procmon)" ]
     [ "$(readlink "$DEST/usr/lib/libprocmon.so")" = libprocmon.so.0 ]
     readelf -d "$DEST/usr/lib/libprocmon.so.0" | grep -q 'SONAME.*\[libprocmon\.so\.0\]'

@@ -772,7 +772,7 @@ static void test_supervisord_section(void **state)
              "silent=false\n"
              "nocleanup=true\n"
              "strip_ansi=false\n"
-             "LOGLEVEL=info\n");                             /* 21: repeated, no second warning */
+             "SILENT=true\n");                               /* 21: repeated, no second warning */
     load(f, text, &cfg);
     char path[256];
     snprintf(path, sizeof path, "%s/supervisord.log", f->dir);
@@ -788,14 +788,14 @@ static void test_supervisord_section(void **state)
     assert_string_equal(cfg.user, "root");
     assert_string_equal(cfg.identifier, "web-1");
     assert_true(cfg.nocleanup);
+    assert_int_equal(cfg.log_debug, 1); /* loglevel=debug */
     static const char *const expected[] = {
-        ":17: loglevel in [supervisord] is not supported by procmon; ignored",
         ":18: silent in [supervisord] is not supported by procmon; ignored",
         ":20: strip_ansi in [supervisord] is not supported by procmon; ignored",
     };
-    for (size_t i = 0; i < 3 && i < cfg.nwarnings; i++)
+    for (size_t i = 0; i < 2 && i < cfg.nwarnings; i++)
         assert_warning(&cfg, i, f, expected[i]);
-    assert_int_equal(cfg.nwarnings, 3);
+    assert_int_equal(cfg.nwarnings, 2);
     pm_config_free(&cfg);
     /* Sizes as supervisord reads them. */
     static const struct { const char *text; long long bytes; } sizes[] = {
@@ -812,6 +812,9 @@ static void test_supervisord_section(void **state)
     load(f, "[procmon]\nlog_file=/tmp/a.log\n[supervisord]\nlogfile=/tmp/b.log\n", &cfg);
     assert_string_equal(cfg.log_file, "/tmp/a.log");
     pm_config_free(&cfg);
+    load(f, "[procmon]\nlog_level=info\n[supervisord]\nloglevel=blather\n", &cfg);
+    assert_int_equal(cfg.log_debug, 0);
+    pm_config_free(&cfg);
     /* Bad values, as supervisord refuses them. */
     assert_error(f, "[supervisord]\nlogfile_maxbytes=5XB\n",
                  ":2: bad value for logfile_maxbytes in [supervisord]: '5XB' (expected a size such as 50MB, 1024KB or 0)");
@@ -825,6 +828,10 @@ static void test_supervisord_section(void **state)
                  ":2: bad value for umask in [supervisord]: '8' (expected an octal number such as 022)");
     assert_error(f, "[supervisord]\nminfds=many\n",
                  ":2: bad value for minfds in [supervisord]: 'many' (expected a whole number)");
+    assert_error(f, "[supervisord]\nloglevel=loud\n",
+                 ":2: bad value for loglevel in [supervisord]: 'loud' (expected critical, error, warn, info, debug, trace or blather)");
+    assert_error(f, "[procmon]\nlog_level=trace\n",
+                 ":2: bad value for log_level in [procmon]: 'trace' (expected info or debug)");
     /* A key that supervisord does not know either is an error. */
     assert_error(f, "[supervisord]\nlogfiles=/x\n", ":2: unknown key 'logfiles' in [supervisord]");
     /* Even in a section procmon ignores, when supervisord knows the keys. */

@@ -1,0 +1,40 @@
+#!/usr/bin/env bats
+# `make static`: a procmon that needs no shared library, run in an empty
+# chroot holding only itself and a config (as in a FROM scratch image).
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup() {
+    TMP=$(mktemp -d)
+}
+
+teardown() {
+    rm -rf "$TMP"
+}
+
+@test "make static links no shared library" {
+    make -s -C "$ROOT" static >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; false; }
+    ! readelf -d "$ROOT/build/static/procmon" | grep -q NEEDED
+    ! readelf -l "$ROOT/build/static/procmon" | grep -q "program interpreter"
+}
+
+@test "the static binary runs in an empty chroot with only itself and a config" {
+    [ "$(id -u)" = 0 ] || skip "chroot needs root"
+    make -s -C "$ROOT" static >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; false; }
+    local root=$TMP/root
+    mkdir -p "$root"
+    cp "$ROOT/build/static/procmon" "$root/procmon"
+    # Its one program is procmon itself, the only program there; no /dev,
+    # no /proc, no /tmp, no /etc.  (The log goes to a file: standard output
+    # as a pipe is written through /proc/self/fd, which is not there.)
+    printf '[program:itself]\ncommand = /procmon --version\nstartsecs = 0\nautorestart = false\n' >"$root/procmon.conf"
+    run chroot "$root" /procmon run --exit-when-all-exited -c /procmon.conf -s /procmon.sock --log-file /procmon.log
+    echo "$output"
+    cat "$root/procmon.log"
+    [ "$status" -eq 0 ]
+    grep -q "\[itself\] procmon " "$root/procmon.log"
+    grep -q "itself: exited with status 0" "$root/procmon.log"
+    [ "$(ls "$root")" = "procmon
+procmon.conf
+procmon.log" ]
+}
