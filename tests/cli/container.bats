@@ -60,19 +60,34 @@ zombies_of() {
 }
 no_zombies_of() { [ "$(PARENT=$1 zombies_of)" = 0 ]; }
 
-@test "as a subreaper: 10,000 orphans are reaped, each logged once at debug level, none taken for a program" {
-    start_procmon --log-level debug --name o -- "$CHILD" orphans 10000
+# 10,000 orphans, each exiting at once: all reaped, each logged once at
+# debug level, none taken for the program.  $1: how procmon is started.
+reap_orphans() {
+    "$1" --log-level debug --name o -- "$CHILD" orphans 10000
     # Ten thousand forks take a while under the sanitizers.
     wait_for $((4 * DEADLINE)) log_has "[o] orphaned 10000" || { tail -n 5 "$LOG" >&2; false; }
     wait_for "$DEADLINE" log_count_at_least "procmon: debug: reaped orphan " 10000 ||
         fail "$(log_count 'reaped orphan') of 10000 orphans reaped"
     no_zombies_of "$PM_PID" || fail "$(PARENT=$PM_PID zombies_of) zombies left"
-    stop_procmon
     [ "$(log_count 'procmon: debug: reaped orphan ')" -eq 10000 ] ||
         fail "$(log_count 'reaped orphan') debug lines for 10000 orphans"
     [ "$(grep 'reaped orphan' "$LOG" | awk '{print $6}' | sort -u | wc -l)" -eq 10000 ]
     [ "$(log_count 'o: started, pid')" -eq 1 ]
+    ! log_has "o: exited" || fail "an orphan's exit was taken for the program's"
+}
+
+@test "as a subreaper: 10,000 orphans are reaped, each logged once at debug level, none taken for a program" {
+    reap_orphans start_procmon
+    stop_procmon
     grep -q "o: killed by signal 15 (SIGTERM)" "$LOG"
+}
+
+@test "as PID 1: 10,000 orphans are reaped, each logged once at debug level, none taken for a program" {
+    need_pid_namespace
+    reap_orphans start_pid1
+    kill -TERM "$PM_PID"
+    wait_pid1
+    [ "$NS_STATUS" -eq 0 ] || fail "procmon as PID 1 exited $NS_STATUS"
 }
 
 @test "without --log-level debug an orphan is reaped without a line" {
@@ -80,7 +95,7 @@ no_zombies_of() { [ "$(PARENT=$1 zombies_of)" = 0 ]; }
     expect_log "[o] orphaned 20"
     wait_for "$DEADLINE" no_zombies_of "$PM_PID"
     stop_procmon
-    ! log_has "reaped orphan"
+    ! log_has "reaped orphan" || fail "a debug line without --log-level debug"
 }
 
 @test "as PID 1: a program that double-forks leaves no zombie, and its orphan is not taken for it" {
@@ -98,7 +113,7 @@ EOF
     expect_log "procmon: debug: reaped orphan "
     wait_for "$DEADLINE" no_zombies_of "$PM_PID"
     [ "$(log_count 'd: started, pid')" -eq 1 ]
-    ! log_has "d: exited"
+    ! log_has "d: exited" || fail "the orphan's exit was taken for the program's"
     kill -TERM "$PM_PID"
     wait_pid1
     [ "$NS_STATUS" -eq 0 ] || fail "procmon as PID 1 exited $NS_STATUS"
@@ -125,8 +140,8 @@ expect_forwarded() {
         expect_log "[sig] leader got $s"
         expect_log "[sig] member got $s"
     done
-    ! log_has "reopened the log"
-    ! log_has "no config file to reload"
+    ! log_has "reopened the log" || fail "SIGUSR2 was acted on, not passed on"
+    ! log_has "no config file to reload" || fail "SIGHUP was acted on, not passed on"
 }
 
 @test "as PID 1: SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH and SIGCONT go to the program's process group" {
@@ -153,7 +168,7 @@ expect_forwarded() {
     kill -USR2 "$PM_PID"
     expect_log "reopened the log"
     stop_procmon
-    ! log_has "leader got"
+    ! log_has "leader got" || fail "a signal was passed on without --forward-signals"
 }
 
 @test "--forward-signals and --exit-with-child are refused with a config file" {
@@ -344,7 +359,7 @@ EOF2
     NOTIFY_SOCKET=$TMP/notify.sock WATCHDOG_USEC=200000 WATCHDOG_PID=1 start_daemon
     expect_log "b: exited with status 0"
     note_has "READY=1"
-    ! note_has "WATCHDOG=1"
+    ! note_has "WATCHDOG=1" || fail "WATCHDOG=1 sent for another pid's watchdog"
 }
 
 # ---- the examples in contrib/, as the docs give them ----

@@ -428,10 +428,16 @@ EOF2
     mkdir "$TMP/work"
     local uid
     uid=$(id -u)
-    [ "$uid" -ne 0 ] || uid=$(id -u nobody)
+    local child=$CHILD
+    if [ "$uid" -eq 0 ]; then
+        uid=$(id -u nobody)
+        # nobody may not reach the build folder (under /root on a fresh machine).
+        cp "$CHILD" "$TMP/child"
+        child=$TMP/child
+    fi
     config <<EOF2
 [program:svc]
-command = $CHILD sleep
+command = $child sleep
 directory = $TMP/work
 environment = FLAG_NAME="flag"
 ready = exec:test -e "\$FLAG_NAME" && test "\$(id -u)" = $uid

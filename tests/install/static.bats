@@ -4,6 +4,11 @@
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 
+fail() {
+    echo "$*" >&2
+    return 1
+}
+
 setup() {
     TMP=$(mktemp -d)
 }
@@ -14,8 +19,8 @@ teardown() {
 
 @test "make static links no shared library" {
     make -s -C "$ROOT" static >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; false; }
-    ! readelf -d "$ROOT/build/static/procmon" | grep -q NEEDED
-    ! readelf -l "$ROOT/build/static/procmon" | grep -q "program interpreter"
+    ! readelf -d "$ROOT/build/static/procmon" | grep -q NEEDED || fail "it needs a shared library"
+    ! readelf -l "$ROOT/build/static/procmon" | grep -q "program interpreter" || fail "it needs a dynamic loader"
 }
 
 @test "the static binary runs in an empty chroot with only itself and a config" {
