@@ -26,6 +26,7 @@ _procmon()
     --user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
     --group) COMPREPLY=($(compgen -g -- "$cur")); return ;;
     --log-format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+    --log-level) COMPREPLY=($(compgen -W "info debug" -- "$cur")); return ;;
     esac
     if [[ -z $cmd ]]; then
         COMPREPLY=($(compgen -W "$commands -s --socket -c --config --version --help" -- "$cur"))
@@ -34,7 +35,9 @@ _procmon()
     case $cmd in
     run)
         COMPREPLY=($(compgen -W "-c --config -s --socket --threshold --kill-time --min-restart-delay
-            --max-restart-delay --log-format --log-file --name --user --group --cwd --env --clear-env --" -- "$cur")) ;;
+            --max-restart-delay --log-format --log-file --log-level --exit-on-fatal --exit-when-all-exited
+            --name --exit-with-child --forward-signals --no-forward-signals --user --group --cwd --env
+            --clear-env --" -- "$cur")) ;;
     check-config) COMPREPLY=($(compgen -W "-c --config" -- "$cur")) ;;
     help) COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
     status) COMPREPLY=($(compgen -W "--json $(_procmon_names "$where")" -- "$cur")) ;;
