@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # procmon as a container's PID 1 and as a systemd service: orphans reaped,
 # signals, the exit statuses a runtime sees, and what a service manager is
-# told.  PID 1 is procmon in a PID namespace of its own (unshare, as root).
+# told.  PID 1 is procmon in a PID namespace of its own (unshare --pid, as
+# root; without --mount-proc, which cannot work in a chroot: /proc stays
+# the machine's, where these tests look from).
 
 load daemon_helpers
 bats_require_minimum_version 1.5.0
@@ -20,13 +22,13 @@ teardown() {
 # The tests that need PID 1 say why they cannot run here.
 need_pid_namespace() {
     [ "$(id -u)" = 0 ] || skip "a PID namespace needs root (unshare --pid)"
-    unshare --pid --fork --mount-proc true 2>/dev/null ||
-        skip "unshare cannot make a PID namespace here: $(unshare --pid --fork --mount-proc true 2>&1 | head -n1)"
+    unshare --pid --fork true 2>/dev/null ||
+        skip "unshare cannot make a PID namespace here: $(unshare --pid --fork true 2>&1 | head -n1)"
 }
 
 # procmon as PID 1 of a new namespace; PM_PID is its pid out here.
 start_pid1() {
-    unshare --pid --fork --mount-proc "$PROCMON" run --log-file "$LOG" "$@" 2>"$TMP/stderr" &
+    unshare --pid --fork "$PROCMON" run --log-file "$LOG" "$@" 2>"$TMP/stderr" &
     NS_PID=$!
     if ! wait_for "$DEADLINE" pid1_found; then
         cat "$TMP/stderr" >&2
@@ -385,7 +387,7 @@ for w in words[1:]:
     [ "${args[0]}" = run ]
     PORT=$(free_port)
     export PORT
-    unshare --pid --fork --mount-proc "$PROCMON" "${args[@]}" -s "$TMP/sock" >"$LOG" 2>"$TMP/stderr" &
+    unshare --pid --fork "$PROCMON" "${args[@]}" -s "$TMP/sock" >"$LOG" 2>"$TMP/stderr" &
     NS_PID=$!
     wait_for "$DEADLINE" pid1_found
     wait_for "$DEADLINE" json_event web running || fail "web not running: $(cat "$LOG" "$TMP/stderr")"

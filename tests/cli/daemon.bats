@@ -500,12 +500,9 @@ PY
 @test "requests pipelined behind a slow one are all answered, in order" {
     # The answers here (about 380 bytes each since status has the start
     # model's fields) come to more than ANSWER_BACKLOG_MAX (1 MB) while the
-    # client is still sending: once conn_process stops at the backlog,
-    # write_done turns reading back on without looking at the backlog, and
-    # from then on neither takes the complete requests already in the
-    # connection's buffer: with nothing more to read, they are never
-    # answered and the client waits for good.
-    skip "bug: pipelined requests already read are never answered once the answers reached the backlog limit (src/daemon/control.c write_done)"
+    # client is still sending: the requests already in the connection's
+    # buffer must still be answered once the backlog drains, though there
+    # is nothing more to read.
     config <<EOF2
 [program:stubborn]
 command = $CHILD ignore-term
