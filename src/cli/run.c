@@ -230,7 +230,7 @@ static int parse_run_args(int argc, char **argv, run_args *args)
     if (args->config_path) {
         if (optind < argc)
             return usage_error("give either -c FILE or a command, not both");
-        /* With several programs, a signal has no one program to go to. */
+        /* With several programs there is no one child to exit with or to signal. */
         if (args->exit_policy & PM_EXIT_WITH_CHILD)
             return usage_error("--exit-with-child is for a single command, not -c FILE");
         if (args->forward_signals == 1)
