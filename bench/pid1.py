@@ -341,13 +341,7 @@ def main():
     ]
     text = "\n".join(lines)
     print(text)
-    old = open(args.output).read() if os.path.exists(args.output) else ""
-    if SECTION in old:
-        head, _, rest = old.partition(SECTION)
-        tail = rest[rest.find("\n## ") + 1:] if "\n## " in rest else ""
-        old = head + tail
-    with open(args.output, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text if old.strip() else text)
+    report.replace_section(args.output, SECTION, text)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ what is there, replacing an earlier one.
 import argparse, os, socket, statistics, subprocess, sys, tempfile, time
 
 sys.dont_write_bytecode = True
-import procs  # noqa: E402
+import procs, report  # noqa: E402
 
 LEVELS, WIDTH, DELAY_MS = 10, 10, 50
 IDLE_SECONDS, HEALTH_SECONDS, HEALTH_INTERVAL = 20.0, 60.0, 10
@@ -199,13 +199,7 @@ def main():
     ]
     text = "\n".join(lines)
     print(text)
-    old = open(args.output).read() if os.path.exists(args.output) else ""
-    if SECTION in old:
-        head, _, rest = old.partition(SECTION)
-        tail = rest[rest.find("\n## ") + 1:] if "\n## " in rest else ""
-        old = head + tail
-    with open(args.output, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + text)
+    report.replace_section(args.output, SECTION, text)
 
 
 if __name__ == "__main__":

@@ -212,3 +212,14 @@ def markdown(suite, systems, want, workloads, elapsed, args, versions):
         out.append("")
     out.append(NOTES)
     return "\n".join(out)
+
+
+def replace_section(path, section, text):
+    """Writes text as the section titled `section` of the Markdown file at
+    path: in place of an earlier one with that title, else at the end."""
+    old = open(path).read() if os.path.exists(path) else ""
+    if section in old:
+        head, _, rest = old.partition(section)
+        old = head + (rest[rest.find("\n## ") + 1:] if "\n## " in rest else "")
+    with open(path, "w") as f:
+        f.write(old.rstrip("\n") + "\n\n" + text if old.strip() else text)
