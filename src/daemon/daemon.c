@@ -404,8 +404,6 @@ static int watch_signals(pm_daemon *d)
     return r;
 }
 
-/* ---- the loop ---- */
-
 /* ---- the state file ---- */
 
 typedef struct state_list {
@@ -452,6 +450,46 @@ static void collect_running(void *arg, const pm_status *st)
     l->entries[l->n++] = (pm_state_entry){st->pid, start, (char *)st->name};
 }
 
+/* One write of the state file, on libuv's thread pool: renaming over the
+ * old file makes ext4 flush the new one's data first, which can take tens
+ * of milliseconds on a busy disk, too long for the loop to wait. */
+typedef struct state_write {
+    uv_work_t work;
+    pm_daemon *d;
+    char *text;
+    size_t len;
+    int result;
+} state_write;
+
+static void state_write_run(uv_work_t *w)
+{
+    state_write *sw = w->data;
+    sw->result = pm_state_write_text(sw->d->settings->state_path, sw->text, sw->len);
+}
+
+static void state_written(pm_daemon *d, int r)
+{
+    if (r < 0 && !d->state_failing)
+        pm_logstream_message(d->log, "cannot write the state file %s: %s", d->settings->state_path,
+                             strerror(-r));
+    d->state_failing = r < 0;
+    d->state_writing = false; /* before_poll writes again if it has changed meanwhile */
+}
+
+static void state_write_free(state_write *sw)
+{
+    if (sw)
+        free(sw->text);
+    free(sw);
+}
+
+static void state_write_done(uv_work_t *w, int status)
+{
+    state_write *sw = w->data;
+    state_written(sw->d, status < 0 ? status : sw->result);
+    state_write_free(sw);
+}
+
 /* After a start or an exit, once STATE_DELAY_MS has passed: a restart does
  * not wait for the file system, and a burst of starts writes it once. */
 static void write_state(pm_daemon *d)
@@ -462,17 +500,26 @@ static void write_state(pm_daemon *d)
     l.entries = calloc(l.n + 1, sizeof *l.entries);
     l.groups = calloc(l.ngroups + 1, sizeof *l.groups);
     l.n = l.ngroups = 0;
-    int r = -ENOMEM;
-    if (l.entries && l.groups) {
+    state_write *sw = calloc(1, sizeof *sw);
+    if (sw && l.entries && l.groups) {
         pm_monitor_foreach(d->mon, collect_running, &l);
-        r = pm_state_write(d->settings->state_path, l.entries, l.n);
+        sw->text = pm_state_format(l.entries, l.n, &sw->len);
     }
     free(l.entries);
     free(l.groups);
-    if (r < 0 && !d->state_failing)
-        pm_logstream_message(d->log, "cannot write the state file %s: %s", d->settings->state_path,
-                             strerror(-r));
-    d->state_failing = r < 0;
+    if (!sw || !sw->text) {
+        state_write_free(sw);
+        state_written(d, -ENOMEM);
+        return;
+    }
+    sw->d = d;
+    sw->work.data = sw;
+    d->state_writing = true;
+    int r = uv_queue_work(&d->loop, &sw->work, state_write_run, state_write_done);
+    if (r < 0) {
+        state_write_free(sw);
+        state_written(d, r);
+    }
 }
 
 /* ---- the loop ---- */
@@ -490,7 +537,8 @@ static void state_due(uv_timer_t *h)
 static void before_poll(uv_prepare_t *h)
 {
     pm_daemon *d = h->data;
-    if (d->state_dirty && d->settings->state_path && !uv_is_active((uv_handle_t *)&d->state_timer))
+    if (d->state_dirty && d->settings->state_path && !d->state_writing &&
+        !uv_is_active((uv_handle_t *)&d->state_timer))
         uv_timer_start(&d->state_timer, state_due, STATE_DELAY_MS, 0);
     if (d->ended_check && !d->stopping) {
         char why[512];
@@ -705,10 +753,6 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
-    /* A clean end leaves nothing running: nothing for a successor to stop. */
-    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
-        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
-                             strerror(errno));
     /* What is still buffered gets a few seconds. */
     pm_logstream_flush(d.log);
     pm_outputs_drain(d.outputs, EXIT_DRAIN_SECONDS);
@@ -719,7 +763,11 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     d.outputs = NULL;
     pm_manager_free(d.manager);
     uv_walk(&d.loop, close_handle, NULL);
-    uv_run(&d.loop, UV_RUN_DEFAULT);
+    uv_run(&d.loop, UV_RUN_DEFAULT); /* and the state file's last write, if one is on its way */
+    /* A clean end leaves nothing running: nothing for a successor to stop. */
+    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
+        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
+                             strerror(errno));
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);

@@ -84,6 +84,7 @@ struct pm_daemon {
     uv_prepare_t flusher;
     bool state_dirty;   /* a process started or ended since the state file was written */
     bool state_failing; /* writing it failed, and was logged */
+    bool state_writing; /* a write is on the thread pool */
     bool stopping;
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;

@@ -52,24 +52,29 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-int pm_state_write(const char *path, const pm_state_entry *entries, size_t n)
+char *pm_state_format(const pm_state_entry *entries, size_t n, size_t *len)
 {
-    char tmp[PATH_MAX];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
-        return -ENAMETOOLONG;
-    size_t cap = sizeof HEADER, len = 0;
+    size_t cap = sizeof HEADER;
     for (size_t i = 0; i < n; i++)
         cap += strlen(entries[i].name) + 48;
     char *text = malloc(cap);
     if (!text)
-        return -ENOMEM;
-    len = (size_t)snprintf(text, cap, "%s", HEADER);
+        return NULL;
+    size_t used = (size_t)snprintf(text, cap, "%s", HEADER);
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(text + len, cap - len, "%d %llu %s\n", (int)entries[i].pid,
-                                entries[i].start, entries[i].name);
+        used += (size_t)snprintf(text + used, cap - used, "%d %llu %s\n", (int)entries[i].pid,
+                                 entries[i].start, entries[i].name);
+    *len = used;
+    return text;
+}
+
+int pm_state_write_text(const char *path, const char *text, size_t len)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return -ENAMETOOLONG;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int r = fd < 0 ? -errno : write_all(fd, text, len);
-    free(text);
     if (fd >= 0 && close(fd) < 0 && r == 0)
         r = -errno;
     if (r == 0 && rename(tmp, path) < 0)

@@ -22,9 +22,13 @@ typedef struct pm_state_entry {
  * zombie. */
 unsigned long long pm_proc_starttime(pid_t pid);
 
+/* The file's text (malloc'd, *len bytes), or NULL without memory. */
+char *pm_state_format(const pm_state_entry *entries, size_t n, size_t *len);
+
 /* Writes PATH.tmp and renames it over PATH, so that a reader sees the old
- * file or the new one: 0 or -errno. */
-int pm_state_write(const char *path, const pm_state_entry *entries, size_t n);
+ * file or the new one: 0 or -errno.  Touches nothing but its arguments
+ * and the file system, so that it can run on another thread. */
+int pm_state_write_text(const char *path, const char *text, size_t len);
 
 /* Reads PATH: 0 with the entries (free with pm_state_entries_free), or
  * -errno (-ENOENT: none).  Malformed lines are skipped. */

@@ -46,7 +46,11 @@ static void test_round_trip(void **state)
 {
     (void)state;
     pm_state_entry in[] = {{100, 12345, "web"}, {200, 0, "worker 1"}};
-    assert_int_equal(pm_state_write(path, in, 2), 0);
+    size_t len;
+    char *text = pm_state_format(in, 2, &len);
+    assert_non_null(text);
+    assert_int_equal(pm_state_write_text(path, text, len), 0);
+    free(text);
     char tmp[80];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     assert_int_equal(access(tmp, F_OK), -1); /* renamed, not left behind */
