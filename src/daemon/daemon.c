@@ -8,6 +8,7 @@
 #include "recover.h"
 #include "spec.h"
 #include "statefile.h"
+#include "statewriter.h"
 #include "tailline.h"
 
 #include <errno.h>
@@ -450,44 +451,13 @@ static void collect_running(void *arg, const pm_status *st)
     l->entries[l->n++] = (pm_state_entry){st->pid, start, (char *)st->name};
 }
 
-/* One write of the state file, on libuv's thread pool: renaming over the
- * old file makes ext4 flush the new one's data first, which can take tens
- * of milliseconds on a busy disk, too long for the loop to wait. */
-typedef struct state_write {
-    uv_work_t work;
-    pm_daemon *d;
-    char *text;
-    size_t len;
-    int result;
-} state_write;
-
-static void state_write_run(uv_work_t *w)
+static void state_written(void *arg, int r)
 {
-    state_write *sw = w->data;
-    sw->result = pm_state_write_text(sw->d->settings->state_path, sw->text, sw->len);
-}
-
-static void state_written(pm_daemon *d, int r)
-{
+    pm_daemon *d = arg;
     if (r < 0 && !d->state_failing)
         pm_logstream_message(d->log, "cannot write the state file %s: %s", d->settings->state_path,
                              strerror(-r));
     d->state_failing = r < 0;
-    d->state_writing = false; /* before_poll writes again if it has changed meanwhile */
-}
-
-static void state_write_free(state_write *sw)
-{
-    if (sw)
-        free(sw->text);
-    free(sw);
-}
-
-static void state_write_done(uv_work_t *w, int status)
-{
-    state_write *sw = w->data;
-    state_written(sw->d, status < 0 ? status : sw->result);
-    state_write_free(sw);
 }
 
 /* After a start or an exit, once STATE_DELAY_MS has passed: a restart does
@@ -500,26 +470,18 @@ static void write_state(pm_daemon *d)
     l.entries = calloc(l.n + 1, sizeof *l.entries);
     l.groups = calloc(l.ngroups + 1, sizeof *l.groups);
     l.n = l.ngroups = 0;
-    state_write *sw = calloc(1, sizeof *sw);
-    if (sw && l.entries && l.groups) {
+    char *text = NULL;
+    size_t len = 0;
+    if (l.entries && l.groups) {
         pm_monitor_foreach(d->mon, collect_running, &l);
-        sw->text = pm_state_format(l.entries, l.n, &sw->len);
+        text = pm_state_format(l.entries, l.n, &len);
     }
     free(l.entries);
     free(l.groups);
-    if (!sw || !sw->text) {
-        state_write_free(sw);
+    if (text)
+        pm_statewriter_submit(d->state_writer, text, len);
+    else
         state_written(d, -ENOMEM);
-        return;
-    }
-    sw->d = d;
-    sw->work.data = sw;
-    d->state_writing = true;
-    int r = uv_queue_work(&d->loop, &sw->work, state_write_run, state_write_done);
-    if (r < 0) {
-        state_write_free(sw);
-        state_written(d, r);
-    }
 }
 
 /* ---- the loop ---- */
@@ -537,8 +499,7 @@ static void state_due(uv_timer_t *h)
 static void before_poll(uv_prepare_t *h)
 {
     pm_daemon *d = h->data;
-    if (d->state_dirty && d->settings->state_path && !d->state_writing &&
-        !uv_is_active((uv_handle_t *)&d->state_timer))
+    if (d->state_dirty && d->state_writer && !uv_is_active((uv_handle_t *)&d->state_timer))
         uv_timer_start(&d->state_timer, state_due, STATE_DELAY_MS, 0);
     if (d->ended_check && !d->stopping) {
         char why[512];
@@ -638,8 +599,13 @@ static int daemon_setup(pm_daemon *d)
     /* Orphaned grandchildren come to us to be reaped, not to init. */
     if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
         pm_logstream_message(d->log, "cannot become a child subreaper: %s", strerror(errno));
-    if (s->state_path)
+    if (s->state_path) {
         pm_recover(s->state_path, s->programs, s->nprograms, s->opts.kill_time, d->log);
+        if ((r = pm_statewriter_new(&d->loop, s->state_path, state_written, d, &d->state_writer)) < 0) {
+            fprintf(stderr, "procmon: cannot set up the state file: %s\n", strerror(-r));
+            return r;
+        }
+    }
     if ((r = pm_runtime_uv_new(&d->loop, &d->rt)) < 0 ||
         (r = pm_monitor_new(d->rt, &s->opts, &d->mon)) < 0) {
         fprintf(stderr, "procmon: cannot set up the supervisor: %s\n", strerror(-r));
@@ -753,6 +719,11 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
+    pm_statewriter_close(d.state_writer); /* no write is on its way after this */
+    /* A clean end leaves nothing running: nothing for a successor to stop. */
+    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
+        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
+                             strerror(errno));
     /* What is still buffered gets a few seconds. */
     pm_logstream_flush(d.log);
     pm_outputs_drain(d.outputs, EXIT_DRAIN_SECONDS);
@@ -763,11 +734,7 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     d.outputs = NULL;
     pm_manager_free(d.manager);
     uv_walk(&d.loop, close_handle, NULL);
-    uv_run(&d.loop, UV_RUN_DEFAULT); /* and the state file's last write, if one is on its way */
-    /* A clean end leaves nothing running: nothing for a successor to stop. */
-    if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)
-        pm_logstream_message(d.log, "cannot remove the state file %s: %s", settings->state_path,
-                             strerror(errno));
+    uv_run(&d.loop, UV_RUN_DEFAULT);
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);

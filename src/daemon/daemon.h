@@ -73,6 +73,7 @@ struct pm_daemon {
     pm_target *log_target;   /* descriptor 1, when the log stream goes there */
     uv_timer_t output_retry; /* brings the loop back while a target is behind */
     uv_timer_t state_timer;  /* the state file is written when it fires */
+    struct pm_statewriter *state_writer; /* NULL: no state file */
     struct target_watch *watches; /* targets waiting to be writable */
     size_t nheld;            /* programs held back for a target */
     const pm_daemon_settings *settings;
@@ -84,7 +85,6 @@ struct pm_daemon {
     uv_prepare_t flusher;
     bool state_dirty;   /* a process started or ended since the state file was written */
     bool state_failing; /* writing it failed, and was logged */
-    bool state_writing; /* a write is on the thread pool */
     bool stopping;
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;

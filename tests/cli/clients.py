@@ -172,6 +172,40 @@ def raise_fd_limit(want):
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
+class Lateness:
+    """How late a process that only sleeps wakes up on this machine while
+    the test runs: the worst so far, in seconds.  It sleeps and wakes as
+    the daemon does, in the same scheduling group, in a process of its own
+    (a thread would wait for Python's lock).  A daemon whose loop stalls
+    does not make it late; a machine whose cores are all taken (hundreds of
+    children spawning and exiting at once) does, and holds up the daemon's
+    answers and the prober's reading of them just as much."""
+
+    PERIOD = 0.005
+
+    def __init__(self, ctx):
+        self._worst = ctx.Value("d", 0.0, lock=False)  # one writer
+        self._stop = ctx.Event()
+        self._proc = ctx.Process(target=self._run, daemon=True)
+        self._proc.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            time.sleep(self.PERIOD)
+            late = time.monotonic() - t0 - self.PERIOD
+            if late > self._worst.value:
+                self._worst.value = late
+
+    @property
+    def worst(self):
+        return self._worst.value
+
+    def finish(self):
+        self._stop.set()
+        self._proc.join()
+
+
 class Prober:
     """A well-behaved client asking for status again and again, each answer
     checked and timed (from the request to the end of the answer line: our
@@ -233,6 +267,7 @@ class Prober:
 
     def start(self):
         ctx = multiprocessing.get_context("fork")
+        self.lateness = Lateness(ctx)
         self.stop = ctx.Event()
         self.results, out = ctx.Pipe(duplex=False)
         self.proc = ctx.Process(target=self.ask_until_stopped, args=(out,), daemon=True)
@@ -276,6 +311,7 @@ class Prober:
         self.stop.set()
         self.proc.join()
         self.collector.join()
+        self.lateness.finish()
         if self.count == 0:
             self.errors.add("prober: no status answer at all")
         self.errors.check(errors_what)
@@ -286,7 +322,7 @@ class Prober:
 # The longest an answer may take (latency_limit):
 #
 #   (max(target x factor, TIMES_MEDIAN x idle median) + requests ahead)
-#       x CPU slowdown + TIMES_WORST x idle worst
+#       x CPU slowdown + TIMES_WORST x max(idle worst, wake-up lateness)
 #
 # - target x factor: the project's target for the plain build (--target-ms:
 #   50 ms for the longest answer while hundreds of programs start or
@@ -305,7 +341,15 @@ class Prober:
 #   (Not while the test's own processes run: the target is set for the
 #   plain build with those running, so their share is in it already);
 # - TIMES_WORST idle worsts: on a loaded machine the scheduler alone can
-#   hold an answer as long as the worst one at rest, and more than once.
+#   hold an answer as long as the worst one at rest, and more than once
+#   (the daemon waking for the request, and the prober for the answer);
+# - or as many wake-up latenesses, where they are longer: how late a
+#   process that only sleeps woke up while the answers were timed
+#   (Lateness).  Hundreds of children spawning and exiting at once can
+#   take both cores for tens of milliseconds, and each of them (in a
+#   session of its own, so a scheduling group of its own) gets the same
+#   share as the daemon.  A daemon whose own loop stalls does not make the
+#   sleeper late, so that is still caught.
 # The idle figures come from the same daemon, with the same process table,
 # under the same load, just before (or, for a start-up wave, just after):
 # a slow or busy machine and a slow build raise them together.
@@ -348,20 +392,22 @@ def measure_idle(a):
         p.close()
 
 
-def latency_limit(idle, a, queued=0, each=None):
-    """(seconds, how they were reached).  queued: requests of other clients
-    that may be ahead of an answer, each costing `each` seconds (an idle
-    median unless measured otherwise)."""
+def latency_limit(idle, a, lateness, queued=0, each=None):
+    """(seconds, how they were reached).  lateness: the worst wake-up
+    lateness during the timed part (Lateness).  queued: requests of other
+    clients that may be ahead of an answer, each costing `each` seconds (an
+    idle median unless measured otherwise)."""
     each = idle.median if each is None else each
     target, relative = a.target_ms / 1e3 * a.factor, TIMES_MEDIAN * idle.median
-    noise, ahead = TIMES_WORST * idle.worst, queued * each
+    noise, ahead = TIMES_WORST * max(idle.worst, lateness), queued * each
     limit = (max(target, relative) + ahead) * idle.slowdown + noise
     work = (f"max(target {a.target_ms:g} ms x factor {a.factor:.2f} = {target * 1e3:.1f} ms, "
             f"{TIMES_MEDIAN} x idle median {idle.median * 1e3:.2f} ms = {relative * 1e3:.1f} ms)")
     if queued:
         work = f"({work} + {queued} requests ahead x {each * 1e3:.2f} ms = {ahead * 1e3:.1f} ms)"
     how = (f"{limit * 1e3:.1f} ms = {work} x CPU slowdown {idle.slowdown:.2f} "
-           f"+ {TIMES_WORST} x idle worst {idle.worst * 1e3:.2f} ms = {noise * 1e3:.1f} ms")
+           f"+ {TIMES_WORST} x max(idle worst {idle.worst * 1e3:.2f} ms, wake-up lateness "
+           f"{lateness * 1e3:.2f} ms) = {noise * 1e3:.1f} ms")
     return limit, how
 
 
@@ -369,7 +415,7 @@ def check_latency(prober, idle, a, during, queued=0, each=None):
     """Prints the prober's figures and the limit (a line that starts with
     the mode's name); fails, saying which figure missed and by how much, if
     an answer took longer than the limit."""
-    limit, how = latency_limit(idle, a, queued, each)
+    limit, how = latency_limit(idle, a, prober.lateness.worst, queued, each)
     took = prober.took
     over = [t for t in took if t > limit]
     print(f"{a.mode}: {len(took)} status answers {during}, slowest {prober.worst * 1e3:.1f} ms, "
@@ -749,12 +795,16 @@ def wait_until(a, prober, what, done, progress, idle=None, during=None):
     does a wait given up on, with the answers so far held to the limit
     first: a daemon too slow to answer is reported as such, not as a wait
     that ran out."""
+    def over_limit():
+        return idle is not None and prober.worst > latency_limit(idle, a, prober.lateness.worst)[0]
+
     last, end = progress(), time.monotonic() + a.timeout
-    limit = latency_limit(idle, a)[0] if idle else None
     while not done():
         if progress() != last:
             last, end = progress(), time.monotonic() + a.timeout
-        if (limit is not None and prober.worst > limit) or time.monotonic() > end:
+        if over_limit():
+            time.sleep(Lateness.PERIOD * 10)  # a late wake-up at the same time may not be counted yet
+        if over_limit() or time.monotonic() > end:
             prober.finish(what)
             if idle and prober.count:
                 check_latency(prober, idle, a, during)

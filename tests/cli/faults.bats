@@ -197,8 +197,8 @@ EOF2
     ! under_valgrind || skip "valgrind 3.19 itself dies of SIGSEGV, unreported, soon after a fork fails in procmon"
     # RLIMIT_NPROC counts every process and thread of the user,
     # machine-wide: a uid of its own (no other test's nobody) where procmon
-    # itself, its spawner thread and three children fit, the fourth and
-    # fifth do not.
+    # itself, its spawner and state-file threads and three children fit,
+    # the fourth and fifth do not.
     local uid=64999 others
     others=$(ps -o pid= -U "$uid" | wc -l)
     chown "$uid" "$TMP"
@@ -224,7 +224,7 @@ command = $child sleep
 [program:p5]
 command = $child sleep
 EOF2
-    start_daemon_under prlimit --nproc=$((others + 5)) setpriv --reuid="$uid" --regid="$uid" --clear-groups
+    start_daemon_under prlimit --nproc=$((others + 6)) setpriv --reuid="$uid" --regid="$uid" --clear-groups
     wait_for "$DEADLINE" log_count_at_least "procmon: p5: cannot fork" 3
     wait_for "$DEADLINE" log_count_at_least "procmon: p4: cannot fork" 3
     # Every start that forked ran the program.
