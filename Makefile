@@ -2,7 +2,7 @@
 # test twice, once plain and once under AddressSanitizer and UBSan.
 
 CC      ?= cc
-PKGS    := libuv jansson inih
+PKGS    := libuv jansson inih expat
 SAN     ?= 0
 
 ifeq ($(SAN),1)
@@ -102,7 +102,7 @@ static: build/static/procmon
 build/static/procmon: $(OBJ_cli) $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a
 	@[ "$(SAN)" = 0 ] || { echo "make static: not with SAN=1" >&2; exit 2; }
 	@mkdir -p $(@D)
-	$(CC) -pthread -static -o $@ $^ $$(pkg-config --static --libs libuv-static jansson inih)
+	$(CC) -pthread -static -o $@ $^ $$(pkg-config --static --libs libuv-static jansson inih expat)
 
 run: deps $(BUILD)/procmon
 	$(BUILD)/procmon run --min-restart-delay 0.5 --max-restart-delay 4 --name demo -- examples/demo.sh
