@@ -2,7 +2,7 @@
 # test twice, once plain and once under AddressSanitizer and UBSan.
 
 CC      ?= cc
-PKGS    := libuv jansson inih expat
+PKGS    := libuv jansson inih expat libmicrohttpd nettle
 SAN     ?= 0
 
 ifeq ($(SAN),1)

@@ -1,0 +1,47 @@
+/* An HTTP/1.1 server on the event loop, for supervisord's clients (the
+ * XML-RPC interface) beside procmon's own control socket.  libmicrohttpd
+ * does the protocol; it runs without threads of its own, driven from the
+ * loop by a uv_poll_t on its epoll descriptor and a timer for its
+ * timeouts.  The listening socket is the caller's (a unix socket with its
+ * mode and owner, or a TCP one): libmicrohttpd only accepts on it. */
+#ifndef PM_HTTPD_H
+#define PM_HTTPD_H
+
+#include <stddef.h>
+#include <uv.h>
+
+typedef struct pm_httpd pm_httpd;
+typedef struct pm_http_request pm_http_request;
+
+/* Called on the loop's thread once a request and its whole body are in,
+ * after authentication; it must call pm_http_answer before it returns. */
+typedef void (*pm_http_handler)(void *arg, pm_http_request *req);
+
+typedef struct pm_httpd_config {
+    int listen_fd;        /* listening; taken, closed with the server */
+    const char *username; /* NULL: no authentication */
+    const char *password; /* plain, or "{SHA}" and the SHA-1 of it in hex */
+    pm_http_handler handler;
+    void *arg;
+} pm_httpd_config;
+
+/* The largest request body taken; a larger one is answered 413. */
+#define PM_HTTP_MAX_BODY (1024 * 1024)
+
+/* 0, or a negative errno with one line in err. */
+int pm_httpd_start(uv_loop_t *loop, const pm_httpd_config *cfg, pm_httpd **out, char *err,
+                   size_t errlen);
+/* Stops accepting, drops the connections, and frees the server once its
+ * handles have closed. */
+void pm_httpd_close(pm_httpd *h);
+
+const char *pm_http_method(const pm_http_request *req);
+const char *pm_http_path(const pm_http_request *req);
+const char *pm_http_body(const pm_http_request *req, size_t *len);
+
+/* The answer: STATUS with BODY (malloc'd, LEN bytes, taken: freed once
+ * sent) of CONTENT_TYPE.  A body that cannot be had (NULL) answers 500. */
+void pm_http_answer(pm_http_request *req, unsigned status, const char *content_type, char *body,
+                    size_t len);
+
+#endif
