@@ -23,15 +23,20 @@ struct pm_httpd {
     char *username, *password;
     pm_http_handler handler;
     void *arg;
+    struct pm_http_request *waiting; /* suspended until answered, linked by next/prev */
 };
 
 struct pm_http_request {
     pm_httpd *h;
+    struct MHD_Connection *conn;
     const char *method, *path; /* libmicrohttpd's, valid for the request */
     pm_strbuf body;
-    bool too_big;
+    bool too_big, handled;
     struct MHD_Response *response;
     unsigned status;
+    void (*cancelled)(void *arg);
+    void *cancelled_arg;
+    struct pm_http_request *next, *prev; /* in h->waiting */
 };
 
 /* ---- authentication ---- */
@@ -101,6 +106,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!(req = calloc(1, sizeof *req)))
             return MHD_NO;
         req->h = h;
+        req->conn = conn;
         req->method = method;
         req->path = url;
         *con_cls = req;
@@ -126,10 +132,43 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (req->too_big)
         return queue(conn, MHD_HTTP_CONTENT_TOO_LARGE, "text/plain", "Request body too large\n");
-    h->handler(h->arg, req);
-    if (!req->response)
+    if (!req->handled) {
+        req->handled = true;
+        h->handler(h->arg, req);
+        if (!req->response) { /* to be answered later: the connection waits */
+            req->next = h->waiting;
+            if (h->waiting)
+                h->waiting->prev = req;
+            h->waiting = req;
+            MHD_suspend_connection(conn);
+            return MHD_YES;
+        }
+    }
+    if (!req->response) /* the answer could not be made */
         return queue(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "text/plain", "No answer\n");
     return MHD_queue_response(conn, req->status, req->response);
+}
+
+static void timer_now(pm_httpd *h);
+
+/* A waiting request goes on: libmicrohttpd calls on_request again. */
+static void resume(pm_http_request *req)
+{
+    pm_httpd *h = req->h;
+    if (req->prev)
+        req->prev->next = req->next;
+    else
+        h->waiting = req->next;
+    if (req->next)
+        req->next->prev = req->prev;
+    req->next = req->prev = NULL;
+    MHD_resume_connection(req->conn);
+    timer_now(h);
+}
+
+static bool is_waiting(const pm_http_request *req)
+{
+    return req->prev || req->h->waiting == req;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -168,12 +207,20 @@ void pm_http_answer(pm_http_request *req, unsigned status, const char *content_t
     if (req->response)
         MHD_destroy_response(req->response);
     req->response = body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE) : NULL;
-    if (!req->response) {
-        free(body);
-        return; /* answered 500 */
+    if (!req->response)
+        free(body); /* answered 500 */
+    else {
+        req->status = status;
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     }
-    req->status = status;
-    MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (is_waiting(req))
+        resume(req);
+}
+
+void pm_http_on_cancel(pm_http_request *req, void (*cancelled)(void *arg), void *arg)
+{
+    req->cancelled = cancelled;
+    req->cancelled_arg = arg;
 }
 
 /* ---- the loop ---- */
@@ -194,6 +241,12 @@ static void run(pm_httpd *h)
 static void on_timer(uv_timer_t *t)
 {
     run(t->data);
+}
+
+/* Not from within libmicrohttpd's own calls: on the next loop turn. */
+static void timer_now(pm_httpd *h)
+{
+    uv_timer_start(&h->timer, on_timer, 0, 0);
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
@@ -218,7 +271,7 @@ int pm_httpd_start(uv_loop_t *loop, const pm_httpd_config *cfg, pm_httpd **out, 
     }
     h->handler = cfg->handler;
     h->arg = cfg->arg;
-    h->mhd = MHD_start_daemon(MHD_USE_EPOLL, 0, NULL, NULL, on_request, h,
+    h->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, on_request, h,
                               MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S,
@@ -260,6 +313,13 @@ void pm_httpd_close(pm_httpd *h)
 {
     if (!h)
         return;
+    /* libmicrohttpd must not be stopped with a connection suspended. */
+    while (h->waiting) {
+        pm_http_request *req = h->waiting;
+        if (req->cancelled)
+            req->cancelled(req->cancelled_arg);
+        resume(req); /* no answer: dropped when the server stops */
+    }
     uv_close((uv_handle_t *)&h->poll, handle_closed); /* before its descriptor goes */
     uv_close((uv_handle_t *)&h->timer, handle_closed);
     MHD_stop_daemon(h->mhd);

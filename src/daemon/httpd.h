@@ -14,7 +14,8 @@ typedef struct pm_httpd pm_httpd;
 typedef struct pm_http_request pm_http_request;
 
 /* Called on the loop's thread once a request and its whole body are in,
- * after authentication; it must call pm_http_answer before it returns. */
+ * after authentication.  It answers with pm_http_answer, now or later:
+ * until then the connection waits, and the loop goes on. */
 typedef void (*pm_http_handler)(void *arg, pm_http_request *req);
 
 typedef struct pm_httpd_config {
@@ -31,7 +32,8 @@ typedef struct pm_httpd_config {
 /* 0, or a negative errno with one line in err. */
 int pm_httpd_start(uv_loop_t *loop, const pm_httpd_config *cfg, pm_httpd **out, char *err,
                    size_t errlen);
-/* Stops accepting, drops the connections, and frees the server once its
+/* Stops accepting, drops the connections (a request not yet answered is
+ * cancelled: see pm_http_on_cancel), and frees the server once its
  * handles have closed. */
 void pm_httpd_close(pm_httpd *h);
 
@@ -43,5 +45,9 @@ const char *pm_http_body(const pm_http_request *req, size_t *len);
  * sent) of CONTENT_TYPE.  A body that cannot be had (NULL) answers 500. */
 void pm_http_answer(pm_http_request *req, unsigned status, const char *content_type, char *body,
                     size_t len);
+
+/* For a request answered later: called if the server closes first, after
+ * which the request is gone and must not be answered. */
+void pm_http_on_cancel(pm_http_request *req, void (*cancelled)(void *arg), void *arg);
 
 #endif

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,45 @@ static void echo(void *arg, pm_http_request *req)
     char *text;
     int n = asprintf(&text, "%s %s %.*s", pm_http_method(req), pm_http_path(req), (int)len, body);
     pm_http_answer(req, 200, "text/plain", n < 0 ? NULL : text, n < 0 ? 0 : (size_t)n);
+}
+
+/* Answers 20 ms later, from a timer, as a start that waits for its process would. */
+static pm_http_request *held;
+static uv_timer_t later;
+static pm_httpd *server;
+static bool cancelled;
+
+static void answer_now(uv_timer_t *t)
+{
+    (void)t;
+    pm_http_answer(held, 200, "text/plain", strdup("later"), 5);
+}
+
+static void answer_later(void *arg, pm_http_request *req)
+{
+    (void)arg;
+    held = req;
+    uv_timer_start(&later, answer_now, 20, 0);
+}
+
+static void note_cancel(void *arg)
+{
+    *(bool *)arg = true;
+}
+
+static void close_server(uv_timer_t *t)
+{
+    (void)t;
+    pm_httpd_close(server);
+    server = NULL;
+}
+
+/* Never answers; the server is closed 20 ms later. */
+static void never_answer(void *arg, pm_http_request *req)
+{
+    (void)arg;
+    pm_http_on_cancel(req, note_cancel, &cancelled);
+    uv_timer_start(&later, close_server, 20, 0);
 }
 
 static void *client(void *arg)
@@ -65,8 +105,10 @@ static void stop_loop(uv_async_t *a)
     uv_stop(a->loop);
 }
 
-/* Sends REQUEST to a server with the given credentials; the answer, status line first. */
-static void ask(exchange *x, const char *user, const char *password, const char *request, size_t len)
+/* Sends REQUEST to a server with the given credentials and handler; the
+ * answer, status line first. */
+static void ask_with(exchange *x, const char *user, const char *password, pm_http_handler handler,
+                     const char *request, size_t len)
 {
     uv_loop_t loop;
     uv_loop_init(&loop);
@@ -77,11 +119,11 @@ static void ask(exchange *x, const char *user, const char *password, const char 
     strcpy(sa.sun_path, x->path);
     assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     assert_int_equal(listen(fd, 16), 0);
-    pm_httpd *h;
     char err[256];
-    pm_httpd_config cfg = {fd, user, password, echo, NULL};
-    if (pm_httpd_start(&loop, &cfg, &h, err, sizeof err) != 0)
+    pm_httpd_config cfg = {fd, user, password, handler, NULL};
+    if (pm_httpd_start(&loop, &cfg, &server, err, sizeof err) != 0)
         fail_msg("%s", err);
+    uv_timer_init(&loop, &later);
     x->request = (char *)request;
     x->request_len = len;
     uv_async_init(&loop, &x->done, stop_loop);
@@ -89,11 +131,18 @@ static void ask(exchange *x, const char *user, const char *password, const char 
     assert_int_equal(pthread_create(&t, NULL, client, x), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     pthread_join(t, NULL);
-    pm_httpd_close(h);
+    pm_httpd_close(server);
+    server = NULL;
     uv_close((uv_handle_t *)&x->done, NULL);
+    uv_close((uv_handle_t *)&later, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     unlink(x->path);
+}
+
+static void ask(exchange *x, const char *user, const char *password, const char *request, size_t len)
+{
+    ask_with(x, user, password, echo, request, len);
 }
 
 static void ask_text(exchange *x, const char *user, const char *password, const char *request)
@@ -161,12 +210,34 @@ static void test_body_too_large(void **state)
     expect_answer(&x, "HTTP/1.1 413", NULL);
 }
 
+static void test_answer_later(void **state)
+{
+    (void)state;
+    exchange x;
+    const char *req = POST_HELLO("");
+    ask_with(&x, NULL, NULL, answer_later, req, strlen(req));
+    expect_answer(&x, "HTTP/1.1 200", "later");
+}
+
+static void test_close_cancels_waiting_request(void **state)
+{
+    (void)state;
+    exchange x;
+    cancelled = false;
+    const char *req = POST_HELLO("");
+    ask_with(&x, NULL, NULL, never_answer, req, strlen(req));
+    assert_true(cancelled);
+    assert_null(strstr(x.answer, "200")); /* the connection was dropped, unanswered */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_reaches_handler),
         cmocka_unit_test(test_basic_auth),
         cmocka_unit_test(test_body_too_large),
+        cmocka_unit_test(test_answer_later),
+        cmocka_unit_test(test_close_cancels_waiting_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
