@@ -1,6 +1,7 @@
 /* The control socket's transport: listen, check each peer, frame JSON lines,
  * bound what a client can make the daemon hold. */
 #include "control.h"
+#include "unixsock.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -418,64 +419,6 @@ static void on_connection(uv_stream_t *server, int status)
 
 /* ---- the listening socket ---- */
 
-/* Is a procmon answering on path?  Then it must not be replaced. */
-static bool socket_is_live(const char *path)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    bool live = connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0 || errno == EAGAIN;
-    close(fd);
-    return live;
-}
-
-static int bind_socket(const char *path, int *out, char *err, size_t errlen)
-{
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path) {
-        snprintf(err, errlen, "socket path too long: %s", path);
-        return -ENAMETOOLONG;
-    }
-    strcpy(addr.sun_path, path);
-    struct stat st;
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, errlen, "%s exists and is not a socket", path);
-            return -EEXIST;
-        }
-        if (socket_is_live(path)) {
-            snprintf(err, errlen, "another procmon is already running on %s", path);
-            return -EADDRINUSE;
-        }
-        if (unlink(path) < 0 && errno != ENOENT) {
-            int e = errno;
-            snprintf(err, errlen, "cannot remove the stale socket %s: %s", path, strerror(e));
-            return -e;
-        }
-    }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot create the control socket: %s", strerror(e));
-        return -e;
-    }
-    /* Created 0600 from the start: no moment where others could connect. */
-    mode_t old = umask(0177);
-    int r = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    int e = errno;
-    umask(old);
-    if (r < 0 || listen(fd, 128) < 0) {
-        e = r < 0 ? e : errno;
-        snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(e));
-        close(fd);
-        return -e;
-    }
-    *out = fd;
-    return 0;
-}
-
 int pm_control_listen(uv_loop_t *loop, const char *path, pm_request_handler handler, void *arg,
                       pm_control **out, char *err, size_t errlen)
 {
@@ -485,7 +428,7 @@ int pm_control_listen(uv_loop_t *loop, const char *path, pm_request_handler hand
         snprintf(err, errlen, "out of memory");
         return -ENOMEM;
     }
-    int fd = -1, r = bind_socket(path, &fd, err, errlen);
+    int fd = -1, r = pm_unix_listen(path, "the control socket", &fd, err, errlen);
     if (r < 0) {
         free(ctl->path);
         free(ctl);
