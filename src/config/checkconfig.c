@@ -114,6 +114,14 @@ static void print_config(const char *path, const pm_config *cfg)
         printf("minprocs %lld\n", cfg->minprocs);
     for (char **e = cfg->environment; e && *e; e++)
         printf("environment %s\n", *e);
+    const pm_http_server *unix_http = &cfg->unix_http, *inet_http = &cfg->inet_http;
+    if (unix_http->set)
+        printf("unix_http_server %s (mode %04o%s%s%s)\n", unix_http->file, (unsigned)unix_http->chmod,
+               unix_http->chown ? ", owner " : "", unix_http->chown ? unix_http->chown : "",
+               unix_http->username ? ", with a password" : "");
+    if (inet_http->set)
+        printf("inet_http_server %s:%d%s\n", *inet_http->host ? inet_http->host : "*", inet_http->port,
+               inet_http->username ? " (with a password)" : "");
     printf("programs %zu\n", cfg->nprograms);
     for (size_t i = 0; i < cfg->nprograms; i++)
         print_program(&cfg->programs[i]);

@@ -246,5 +246,7 @@ void pm_config_free(pm_config *cfg)
     free(cfg->directory);
     free(cfg->user);
     free(cfg->identifier);
+    pm_http_server_free(&cfg->unix_http);
+    pm_http_server_free(&cfg->inet_http);
     config_init(cfg);
 }

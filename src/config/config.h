@@ -41,6 +41,19 @@ typedef struct pm_program {
 /* Which of pm_config.opts the file set, so that the command line can win. */
 enum { PM_CFG_THRESHOLD = 1, PM_CFG_KILL_TIME = 2, PM_CFG_MIN_DELAY = 4, PM_CFG_MAX_DELAY = 8 };
 
+/* [unix_http_server] or [inet_http_server]: where supervisord's clients
+ * (supervisorctl, XML-RPC) reach procmon. */
+typedef struct pm_http_server {
+    bool set;             /* the section is in the file */
+    char *file;           /* unix: the socket's path, absolute */
+    int chmod;            /* unix: its mode (0700 unless set) */
+    char *chown;          /* unix: "user" or "user:group"; NULL: procmon's own */
+    char *host;           /* inet: "" for every interface */
+    int port;             /* inet */
+    char *username;       /* NULL: no authentication */
+    char *password;       /* plain, or "{SHA}" and the hex SHA-1 of it */
+} pm_http_server;
+
 typedef struct pm_config {
     pm_options opts;      /* [procmon] values over pm_options_init defaults */
     unsigned opts_set;    /* PM_CFG_* bits */
@@ -63,6 +76,7 @@ typedef struct pm_config {
     char *directory;      /* NULL: stay */
     char *user;           /* NULL: stay; a name or uid */
     char *identifier;     /* NULL if not set */
+    pm_http_server unix_http, inet_http;
     pm_program *programs; /* in file order (of each section's first header) */
     size_t nprograms;
     char **warnings;      /* "FILE:LINE: [unix_http_server] is not supported by procmon; ignored" */
@@ -84,5 +98,6 @@ int pm_config_load(const char *path, pm_config *cfg, char *err, size_t errlen);
  * [supervisord] directory moved it. */
 int pm_config_load_in(const char *path, const char *base, pm_config *cfg, char *err, size_t errlen);
 void pm_config_free(pm_config *cfg);
+void pm_http_server_free(pm_http_server *s);
 
 #endif

@@ -8,6 +8,7 @@
  *                      [procmon]'s for pm_config
  *   config_programs.c  [program:x] and [group:x] -> pm_program: numprocs,
  *                      process_name, group membership, environments
+ *   config_http.c      [unix_http_server] and [inet_http_server]
  */
 #ifndef PM_CONFIG_INTERNAL_H
 #define PM_CONFIG_INTERNAL_H
@@ -22,7 +23,9 @@
 /* ---- What the first pass keeps ---- */
 
 typedef enum {
-    SEC_PROCMON, SEC_PROGRAM, SEC_SUPERVISORD, SEC_INCLUDE, SEC_GROUP, SEC_IGNORED,
+    SEC_PROCMON, SEC_PROGRAM, SEC_SUPERVISORD, SEC_INCLUDE, SEC_GROUP, SEC_UNIX_HTTP, SEC_INET_HTTP,
+    SEC_CLIENTS,  /* read by others (supervisorctl), or what procmon does anyway: no warning */
+    SEC_IGNORED,
 } sec_kind;
 
 typedef struct entry {
@@ -147,6 +150,12 @@ key_use pm_cfg_key_use(const section *sec, const char *key);
 /* The second pass, first part: [supervisord], then [procmon], into cfg;
  * then where AUTO output files go (cfg->auto_dir). */
 void pm_cfg_apply_settings(loader *ld, pm_config *cfg);
+
+/* ---- The HTTP listeners' sections (config_http.c) ---- */
+
+/* Reads [unix_http_server] and [inet_http_server] into cfg; after
+ * [supervisord], whose environment their %(ENV_X)s see. */
+void pm_cfg_apply_http(loader *ld, pm_config *cfg);
 
 /* An integer key evaluated once for the whole section. */
 bool pm_cfg_section_integer(loader *ld, const expansions *ex, const section *sec, const char *key,

@@ -59,9 +59,6 @@ static const char *const unsupported_program_keys[] = {
 };
 
 /* supervisord's sections that procmon accepts and ignores, with a warning. */
-static const char *const ignored_sections[] = {
-    "unix_http_server", "inet_http_server", "supervisorctl", NULL,
-};
 static const char *const ignored_section_prefixes[] = {
     "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
 };
@@ -87,8 +84,14 @@ sec_kind pm_cfg_section_kind(const char *header, bool *known)
         return SEC_INCLUDE;
     if (strncmp(header, "group:", 6) == 0)
         return SEC_GROUP;
-    if (in_list(ignored_sections, header))
-        return SEC_IGNORED;
+    if (strcmp(header, "unix_http_server") == 0)
+        return SEC_UNIX_HTTP;
+    if (strcmp(header, "inet_http_server") == 0)
+        return SEC_INET_HTTP;
+    /* supervisorctl's own; the XML-RPC interface, which procmon serves
+     * whenever an HTTP listener is set */
+    if (strcmp(header, "supervisorctl") == 0 || strcmp(header, "rpcinterface:supervisor") == 0)
+        return SEC_CLIENTS;
     for (const char *const *p = ignored_section_prefixes; *p; p++)
         if (strncmp(header, *p, strlen(*p)) == 0)
             return SEC_IGNORED;
@@ -100,17 +103,11 @@ sec_kind pm_cfg_section_kind(const char *header, bool *known)
  * there is an error too, though the section is not acted on. */
 static bool ignored_key_known(const char *header, const char *key)
 {
-    static const char *const unix_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
-    static const char *const inet_keys[] = {"port", "username", "password", NULL};
     static const char *const ctl_keys[] = {"serverurl", "username", "password", "prompt", "history_file", NULL};
     static const char *const listener_keys[] = {"events", "buffer_size", "result_handler", NULL};
     static const char *const fcgi_keys[] = {"socket", "socket_backlog", "socket_owner", "socket_mode", NULL};
     static const char *const not_in_procmon[] = {"group", "clear_environment", "min_restart_delay",
                                                  "max_restart_delay", NULL};
-    if (strcmp(header, "unix_http_server") == 0)
-        return in_list(unix_keys, key);
-    if (strcmp(header, "inet_http_server") == 0)
-        return in_list(inet_keys, key);
     if (strcmp(header, "supervisorctl") == 0)
         return in_list(ctl_keys, key);
     bool listener = strncmp(header, "eventlistener:", 14) == 0;
@@ -125,16 +122,20 @@ key_use pm_cfg_key_use(const section *sec, const char *key)
 {
     static const char *const include_keys[] = {"files", NULL};
     static const char *const group_keys[] = {"programs", "priority", NULL};
+    static const char *const unix_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
+    static const char *const inet_keys[] = {"port", "username", "password", NULL};
     if ((sec->kind == SEC_PROCMON && in_list(procmon_keys, key)) ||
         (sec->kind == SEC_PROGRAM && in_list(program_keys, key)) ||
         (sec->kind == SEC_SUPERVISORD && in_list(supervisord_keys, key)) ||
         (sec->kind == SEC_INCLUDE && in_list(include_keys, key)) ||
-        (sec->kind == SEC_GROUP && in_list(group_keys, key)))
+        (sec->kind == SEC_GROUP && in_list(group_keys, key)) ||
+        (sec->kind == SEC_UNIX_HTTP && in_list(unix_keys, key)) ||
+        (sec->kind == SEC_INET_HTTP && in_list(inet_keys, key)))
         return KEY_USED;
     if ((sec->kind == SEC_PROGRAM && in_list(unsupported_program_keys, key)) ||
         (sec->kind == SEC_SUPERVISORD && in_list(unsupported_supervisord_keys, key)))
         return KEY_UNSUPPORTED;
-    if (sec->kind == SEC_IGNORED && ignored_key_known(sec->header, key))
+    if ((sec->kind == SEC_IGNORED || sec->kind == SEC_CLIENTS) && ignored_key_known(sec->header, key))
         return KEY_IGNORED;
     return KEY_UNKNOWN;
 }
@@ -977,6 +978,8 @@ void pm_cfg_apply_settings(loader *ld, pm_config *cfg)
         apply_supervisord(ld, sd, cfg);
     if (pm && !ld->failed)
         apply_procmon(ld, pm, cfg);
+    if (!ld->failed)
+        pm_cfg_apply_http(ld, cfg);
     if (!ld->failed && !(cfg->auto_dir = auto_folder(cfg)))
         pm_cfg_fail_oom(ld);
 }

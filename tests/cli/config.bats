@@ -112,7 +112,7 @@ for w in warnings:
         assert key in message or value in message, "line %d is %r, but the warning says %r" % (n, text, message)
     warned_sections.add(section_of[n])
 # What procmon cannot honour is warned about, in its section...
-for s in ("unix_http_server", "rpcinterface:supervisor", "supervisorctl", "include"):
+for s in ("include",):
     assert s in warned_sections, "nothing warns about [%s]:\n%s" % (s, "\n".join(warnings))
 # ...and what it knows is not: nodaemon (accepted silently) and the keys
 # that procmon implements.

@@ -713,10 +713,9 @@ static void test_supervisord_warnings(void **state)
          "STDOUT_LOGFILE = /var/log/again.out\n",     /* 38: repeated, no second warning */
          &cfg);
     static const char *const expected[] = {
-        ":1: [unix_http_server] is not supported by procmon; ignored",
-        ":4: [inet_http_server] is not supported by procmon; ignored",
-        ":6: [supervisorctl] is not supported by procmon; ignored",
-        ":8: [rpcinterface:supervisor] is not supported by procmon; ignored",
+        /* none for [unix_http_server], [inet_http_server] (served),
+         * [supervisorctl] (supervisorctl's) and [rpcinterface:supervisor]
+         * (what procmon serves) */
         ":14: [eventlistener:ev] is not supported by procmon; ignored",
         ":17: [fcgi-program:fc] is not supported by procmon; ignored",
         ":20: [ctlplugin:p] is not supported by procmon; ignored",
@@ -736,7 +735,60 @@ static void test_supervisord_warnings(void **state)
     assert_int_equal(cfg.nwarnings, n);
     assert_int_equal(cfg.nprograms, 1);
     assert_string_equal(cfg.programs[0].name, "g:a");
+    assert_true(cfg.unix_http.set);
+    assert_string_equal(cfg.unix_http.file, "/tmp/supervisor.sock");
+    assert_int_equal(cfg.unix_http.chmod, 0700);
+    assert_null(cfg.unix_http.username);
+    assert_true(cfg.inet_http.set);
+    assert_string_equal(cfg.inet_http.host, "127.0.0.1");
+    assert_int_equal(cfg.inet_http.port, 9001);
     pm_config_free(&cfg);
+}
+
+static void test_http_servers(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f,
+         "[unix_http_server]\n"
+         "file = sock\n"
+         "chmod = 0o660\n"
+         "chown = 0:0\n"
+         "username = u\n"
+         "password = {SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4\n"
+         "[inet_http_server]\n"
+         "port = *:9001\n"
+         "username = u\n"
+         "password = p\n",
+         &cfg);
+    assert_int_equal(cfg.nwarnings, 0);
+    assert_true(cfg.unix_http.file[0] == '/'); /* made absolute */
+    assert_int_equal(cfg.unix_http.chmod, 0660);
+    assert_string_equal(cfg.unix_http.chown, "0:0");
+    assert_string_equal(cfg.unix_http.password, "{SHA}e5e9fa1ba31ecd1ae84f75caaa474f3a663f05f4");
+    assert_string_equal(cfg.inet_http.host, "");
+    assert_int_equal(cfg.inet_http.port, 9001);
+    pm_config_free(&cfg);
+}
+
+static void test_http_server_errors(void **state)
+{
+    fixture *f = *state;
+    assert_error(f, "[inet_http_server]\nport = 9001\n",
+                 ":1: [inet_http_server] listens on *:9001 without a password, and anyone who reaches it "
+                 "controls every program: set username and password, or port = 127.0.0.1:9001");
+    assert_error(f, "[inet_http_server]\nport = 0.0.0.0:80\nusername = u\n",
+                 ":3: [inet_http_server] sets a username without a password: set both, or neither");
+    assert_error(f, "[inet_http_server]\nport = localhost:99999\n",
+                 ":2: bad value for port in [inet_http_server]: 'localhost:99999' (expected HOST:PORT, "
+                 "*:PORT or PORT, with a port from 1 to 65535)");
+    assert_error(f, "\n[inet_http_server]\nusername = u\npassword = p\n",
+                 ":2: [inet_http_server] needs a port (HOST:PORT)");
+    assert_error(f, "[unix_http_server]\nchmod = 0700\n", ":1: [unix_http_server] needs a file (the socket's path)");
+    assert_error(f, "[unix_http_server]\nfile = /tmp/s\nchmod = rwx\n",
+                 ":3: bad value for chmod in [unix_http_server]: 'rwx' (expected an octal mode such as 0700)");
+    assert_error(f, "[unix_http_server]\nfile = /tmp/s\nchown = nosuchuser-procmon\n",
+                 ":3: bad value for chown in [unix_http_server]: 'nosuchuser-procmon' (no such user)");
 }
 
 static void test_supervisord_section(void **state)
@@ -902,9 +954,6 @@ static void test_realistic_supervisord_conf(void **state)
          "stdout_logfile=/tmp/worker-%(process_num)d.log\n",         /* 48 */
          &cfg);
     static const char *const expected[] = {
-        ":3: [unix_http_server] is not supported by procmon; ignored",
-        ":14: [rpcinterface:supervisor] is not supported by procmon; ignored",
-        ":17: [supervisorctl] is not supported by procmon; ignored",
         ":21: [include] files: no file matches '/nonexistent-procmon/conf.d/*.conf'",
     };
     size_t n = sizeof expected / sizeof *expected;
@@ -1702,6 +1751,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supervisord_warnings, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_http_server_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supervisord_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_realistic_supervisord_conf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numprocs, setup, teardown),
