@@ -9,6 +9,7 @@
 #include "procmon.h"
 #include "reload.h"
 #include "requests.h"
+#include "rpc.h"
 #include "sockpath.h"
 #include "spec.h"
 #include "startup.h"
@@ -360,6 +361,9 @@ static int run_with_config(run_args *args)
             .reload = pm_reload,
             .exit_policy = args->exit_policy,
             .log_debug = args->log_debug,
+            .unix_http = &cfg.unix_http,
+            .inet_http = &cfg.inet_http,
+            .handle_http = pm_rpc_handle,
         };
         status = pm_daemon_run(&settings);
     }

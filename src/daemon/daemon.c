@@ -4,6 +4,7 @@
 #include "daemon.h"
 
 #include "exitpolicy.h"
+#include "listeners.h"
 #include "parse.h"
 #include "recover.h"
 #include "spec.h"
@@ -189,10 +190,32 @@ static void procdata_free(pm_daemon *d, pm_procdata *pd)
     pm_outputs_release(d->outputs, pd->err_target);
     free(pd->out.path);
     free(pd->err.path);
+    free(pd->spawn_error);
     free(pd);
 }
 
 static void end_with(pm_daemon *d, int status, const char *why);
+
+/* What supervisord's clients are told of a process: when it last started
+ * and ended, and why its last start failed (supervisord's spawnerr). */
+static void note_times(const pm_event *ev)
+{
+    pm_procdata *pd = ev->user_data;
+    if (!pd)
+        return;
+    if (ev->type == PM_EVENT_START) {
+        pd->last_start = time(NULL);
+        free(pd->spawn_error);
+        pd->spawn_error = NULL;
+    } else if (ev->type == PM_EVENT_EXIT) {
+        pd->last_stop = time(NULL);
+        if ((ev->state == PM_STATE_BACKOFF || ev->state == PM_STATE_FATAL) && !pd->spawn_error)
+            pd->spawn_error = strdup("Exited too quickly (process log may have details)"); /* as supervisord */
+    } else if (ev->type == PM_EVENT_SPAWN_ERROR && ev->message) {
+        free(pd->spawn_error);
+        pd->spawn_error = strdup(ev->message); /* none without memory: said as "" */
+    }
+}
 
 static void on_event(void *arg, const pm_event *ev)
 {
@@ -213,6 +236,7 @@ static void on_event(void *arg, const pm_event *ev)
     pm_logstream_event(d->log, ev);
     if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
         d->state_dirty = true;
+    note_times(ev);
     pm_manager_changed(d->manager);
     d->ended_check = true;
     char why[512];
@@ -592,6 +616,14 @@ static int daemon_setup(pm_daemon *d)
         fprintf(stderr, "procmon: %s\n", err);
         return r;
     }
+    const pm_http_server *http[2] = {s->unix_http, s->inet_http};
+    for (int i = 0; i < 2; i++) {
+        if (http[i] && http[i]->set &&
+            (r = pm_listener_start(&d->loop, http[i], i == 1, s->handle_http, d, &d->http[i], err, sizeof err)) < 0) {
+            fprintf(stderr, "procmon: %s\n", err);
+            return r;
+        }
+    }
     if (s->on_ready && s->on_ready(s->on_ready_arg, err, sizeof err) < 0) {
         fprintf(stderr, "procmon: %s\n", err);
         return -1;
@@ -719,6 +751,8 @@ int pm_daemon_run(const pm_daemon_settings *settings)
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
+    pm_listener_close(d.http[0]);
+    pm_listener_close(d.http[1]);
     pm_statewriter_close(d.state_writer); /* no write is on its way after this */
     /* A clean end leaves nothing running: nothing for a successor to stop. */
     if (r == 0 && settings->state_path && unlink(settings->state_path) < 0 && errno != ENOENT)

@@ -6,8 +6,12 @@
 #ifndef PM_DAEMON_H
 #define PM_DAEMON_H
 
+#include <stdbool.h>
+#include <time.h>
+
 #include "config.h"
 #include "control.h"
+#include "httpd.h"
 #include "logstream.h"
 #include "manager.h"
 #include "output.h"
@@ -47,6 +51,10 @@ typedef struct pm_daemon_settings {
     bool forward_signals;  /* SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT go to the one
                               program's process group rather than to procmon */
     bool log_debug;        /* write debug lines (orphans reaped) */
+    /* [unix_http_server], [inet_http_server] (NULL or not set: none), and
+     * what answers their requests (pm_rpc_handle). */
+    const pm_http_server *unix_http, *inet_http;
+    pm_http_handler handle_http;
 } pm_daemon_settings;
 
 /* What the daemon keeps beside each process (the monitor's user data). */
@@ -61,6 +69,8 @@ typedef struct pm_procdata {
     pm_target *out_target, *err_target; /* PM_OUT_FILE, PM_OUT_FD: where the lines go */
     unsigned long long dropped_bytes;   /* bytes its targets could not take */
     pm_target *held_for;         /* its output is not read until this target catches up */
+    time_t last_start, last_stop; /* wall-clock times of its last start and exit, 0: none */
+    char *spawn_error;           /* why its last spawn failed, until it next starts */
 } pm_procdata;
 
 struct pm_daemon {
@@ -74,6 +84,7 @@ struct pm_daemon {
     uv_timer_t output_retry; /* brings the loop back while a target is behind */
     uv_timer_t state_timer;  /* the state file is written when it fires */
     struct pm_statewriter *state_writer; /* NULL: no state file */
+    struct pm_listener *http[2]; /* [unix_http_server], [inet_http_server]; NULL: none */
     struct target_watch *watches; /* targets waiting to be writable */
     size_t nheld;            /* programs held back for a target */
     const pm_daemon_settings *settings;

@@ -36,6 +36,8 @@ struct pm_http_request {
     unsigned status;
     void (*cancelled)(void *arg);
     void *cancelled_arg;
+    void (*finished)(void *arg);
+    void *finished_arg;
     struct pm_http_request *next, *prev; /* in h->waiting */
 };
 
@@ -178,6 +180,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pm_http_request *req = *con_cls;
     if (!req)
         return;
+    if (req->finished)
+        req->finished(req->finished_arg);
     if (req->response)
         MHD_destroy_response(req->response);
     free(req->body.buf);
@@ -221,6 +225,12 @@ void pm_http_on_cancel(pm_http_request *req, void (*cancelled)(void *arg), void 
 {
     req->cancelled = cancelled;
     req->cancelled_arg = arg;
+}
+
+void pm_http_on_done(pm_http_request *req, void (*finished)(void *arg), void *arg)
+{
+    req->finished = finished;
+    req->finished_arg = arg;
 }
 
 /* ---- the loop ---- */

@@ -50,4 +50,8 @@ void pm_http_answer(pm_http_request *req, unsigned status, const char *content_t
  * which the request is gone and must not be answered. */
 void pm_http_on_cancel(pm_http_request *req, void (*cancelled)(void *arg), void *arg);
 
+/* Called once the request is over: its answer sent, or its connection
+ * gone. */
+void pm_http_on_done(pm_http_request *req, void (*finished)(void *arg), void *arg);
+
 #endif

@@ -1,0 +1,245 @@
+#!/usr/bin/env bats
+# supervisord's own client against procmon: Debian's supervisorctl, and
+# Python's xmlrpc.client, over [unix_http_server] and [inet_http_server].
+# Where supervisord is installed, the same commands run against it on the
+# same file, and what supervisorctl prints and exits with must agree.
+
+load daemon_helpers
+
+eval "helpers_$(declare -f teardown)"
+teardown() {
+    if [ -n "${SUP_PID:-}" ] && kill -0 "$SUP_PID" 2>/dev/null; then
+        kill -TERM "$SUP_PID" 2>/dev/null || true
+        wait_for 20 not_alive "$SUP_PID" || kill -KILL "$SUP_PID" 2>/dev/null || true
+    fi
+    helpers_teardown
+}
+
+need_supervisorctl() {
+    command -v supervisorctl >/dev/null || skip "supervisorctl (Debian's supervisor package) is not installed"
+}
+
+# programs DIR [EXTRA]: a supervisord.conf in DIR whose socket is in DIR:
+# web and g:a run, g:b waits to be started, crash dies at once.
+programs() {
+    mkdir -p "$1"
+    cat > "$1/supervisord.conf" <<EOF2
+[unix_http_server]
+file = $1/supervisor.sock
+[supervisord]
+logfile = $1/supervisord.log
+pidfile = $1/supervisord.pid
+childlogdir = $1
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl = unix://$1/supervisor.sock
+[program:web]
+command = $CHILD sleep
+startsecs = 0
+[program:crash]
+command = $CHILD exit 1
+startretries = 1
+[group:g]
+programs = a,b
+[program:a]
+command = $CHILD sleep
+startsecs = 0
+[program:b]
+command = $CHILD sleep
+startsecs = 0
+autostart = false
+${2:-}
+EOF2
+}
+
+# sctl DIR ARGS...: supervisorctl on DIR's file; "STATUS: OUTPUT" with pids,
+# uptimes and dates made alike.
+sctl() {
+    local dir=$1 out st=0
+    shift
+    out=$(supervisorctl -c "$dir/supervisord.conf" "$@" 2>&1) || st=$?
+    printf '%s: %s\n' "$st" "$out" | sed -E -e 's/pid [0-9]+, uptime [0-9:]+/pid P, uptime U/g' \
+        -e 's/[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2} [AP]M/DATE/g' -e 's/ +/ /g'
+}
+
+# The states supervisorctl shows settled: crash FATAL, the others as started.
+settled() { sctl "$1" status | grep -q "crash FATAL"; }
+
+@test "supervisorctl drives procmon as it drives supervisord: status, start, stop, restart, errors, exit statuses" {
+    need_supervisorctl
+    programs "$TMP/pm"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    local ours=$TMP/ours theirs=$TMP/theirs
+    run_all() {
+        local dir=$1
+        sctl "$dir" status
+        sctl "$dir" start g:b
+        sctl "$dir" start web
+        sctl "$dir" start nosuch
+        sctl "$dir" stop web
+        sctl "$dir" stop web
+        sctl "$dir" restart g:a
+        sctl "$dir" status web g:b
+        sctl "$dir" status nosuch
+        sctl "$dir" version | sed -E 's/^0: [0-9.]+$/0: VERSION/'
+    }
+    run_all "$TMP/pm" > "$ours"
+    cat "$ours"
+    # What supervisorctl shows of procmon, whatever supervisord does.
+    grep -qx "0: g:b: started" "$ours"
+    grep -qx "1: nosuch: ERROR (no such process)" "$ours"
+    grep -qx "0: web: stopped" "$ours"
+    grep -qx "0: web: ERROR (not running)" "$ours"
+    grep -qx "3: crash FATAL Exited too quickly (process log may have details)" "$ours"
+    grep -qx "g:a RUNNING pid P, uptime U" "$ours"
+    # procmon agrees: web stopped, g:b running.
+    run ctl status web g:b
+    [[ "$output" == *"web"*"stopped"* ]]
+    [[ "$output" == *"g:b"*"running"* ]]
+    local supervisord
+    supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
+    programs "$TMP/sup"
+    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
+    SUP_PID=$!
+    wait_for "$DEADLINE" settled "$TMP/sup"
+    run_all "$TMP/sup" > "$theirs"
+    diff -u "$theirs" "$ours"
+}
+
+@test "supervisorctl start waits for RUNNING (startsecs) and says why a start failed" {
+    need_supervisorctl
+    programs "$TMP/pm" "[program:slow]
+command = $CHILD sleep
+startsecs = 1
+autostart = false
+[program:ghost]
+command = no-such-command-procmon-test
+autostart = false
+startretries = 0"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    run sctl "$TMP/pm" start slow
+    [ "$output" = "0: slow: started" ]
+    state_is slow running
+    # As supervisord, which looks for the command before it spawns.
+    run sctl "$TMP/pm" start ghost
+    [ "$output" = "1: ghost: ERROR (no such file)" ]
+    state_is ghost stopped
+    run sctl "$TMP/pm" start crash
+    [ "$output" = "7: crash: ERROR (spawn error)" ]
+}
+
+@test "username and password: supervisorctl with them gets in, without or wrong is refused; the socket has its mode and owner" {
+    need_supervisorctl
+    programs "$TMP/pm"
+    sed -i "s|^file = .*|&\nchmod = 0760\nusername = ops\npassword = {SHA}$(printf secret | sha1sum | cut -d' ' -f1)|" \
+        "$TMP/pm/supervisord.conf"
+    [ "$(id -u)" -ne 0 ] || sed -i "s|^chmod = 0760|&\nchown = nobody:nogroup|" "$TMP/pm/supervisord.conf"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    local sock=$TMP/pm/supervisor.sock
+    [ "$(stat -c %a "$sock")" = "760" ]
+    [ "$(id -u)" -ne 0 ] || [ "$(stat -c %U:%G "$sock")" = "nobody:nogroup" ]
+    run supervisorctl -c "$TMP/pm/supervisord.conf" status web
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"Server requires authentication"* ]]
+    run supervisorctl -c "$TMP/pm/supervisord.conf" -u ops -p wrong status web
+    [[ "$output" == *"Server requires authentication"* ]]
+    wait_for "$DEADLINE" sh -c "supervisorctl -c '$TMP/pm/supervisord.conf' -u ops -p secret status web | grep -q RUNNING"
+}
+
+# A free TCP port on the loopback address.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+@test "[inet_http_server] on the loopback address, and XML-RPC from Python: methods, faults, multicall" {
+    local port
+    port=$(free_port)
+    config <<EOF2
+[inet_http_server]
+port = 127.0.0.1:$port
+[program:web]
+command = $CHILD sleep
+startsecs = 0
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" state_is web running
+    run python3 - "$port" <<'PY'
+import sys, xmlrpc.client
+s = xmlrpc.client.ServerProxy("http://127.0.0.1:%s/RPC2" % sys.argv[1])
+assert s.supervisor.getAPIVersion() == "3.0"
+assert s.supervisor.getState() == {"statecode": 1, "statename": "RUNNING"}
+info = s.supervisor.getProcessInfo("web")
+assert info["statename"] == "RUNNING" and info["state"] == 20 and info["group"] == "web", info
+assert info["description"].startswith("pid %d, uptime 0:00:" % info["pid"]), info
+assert set(info) == {"name", "group", "description", "start", "stop", "now", "state", "statename",
+                     "spawnerr", "exitstatus", "logfile", "stdout_logfile", "stderr_logfile", "pid"}, info
+for call, code in ((lambda: s.supervisor.nosuch(), 1), (lambda: s.supervisor.getProcessInfo("x"), 10),
+                   (lambda: s.supervisor.getProcessInfo(), 2), (lambda: s.supervisor.startProcess("web"), 60),
+                   (lambda: s.system.methodHelp("x"), 4)):
+    try:
+        call()
+        raise SystemExit("no fault, %d expected" % code)
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == code, (f.faultCode, f.faultString, code)
+# Only what the table holds: a private attribute is an unknown method too.
+try:
+    s.supervisor._update("x")
+    raise SystemExit("a private method answered")
+except xmlrpc.client.Fault as f:
+    assert f.faultCode == 1, f
+assert "supervisor.getAllProcessInfo" in s.system.listMethods()
+r = s.system.multicall([{"methodName": "supervisor.getPID", "params": []},
+                        {"methodName": "supervisor.getProcessInfo", "params": ["nope"]},
+                        {"methodName": "system.multicall", "params": [[]]}])
+assert isinstance(r[0][0], int) and r[1]["faultCode"] == 10 and r[2]["faultCode"] == 2, r
+assert s.supervisor.stopProcess("web") is True
+print("ok")
+PY
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$output" = "ok" ]
+    state_is web stopped
+    # Not XML-RPC: answered, and the daemon goes on.
+    run curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/RPC2"
+    [ "$output" = "405" ] || [ "$status" -eq 127 ]
+    run python3 -c "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:$port/RPC2', data=b'<!DOCTYPE x [<!ENTITY a \"b\">]><methodCall/>'))"
+    [[ "$output" == *"HTTP Error 400"* ]]
+    run ctl status web
+    [ "$status" -eq 3 ] # answered: web is not running
+}
+
+@test "an [inet_http_server] that anyone could reach without a password is refused at start, naming file and line" {
+    config <<EOF2
+[program:web]
+command = $CHILD sleep
+
+[inet_http_server]
+port = *:9001
+EOF2
+    run "$PROCMON" run -s "$TMP/procmon.sock" -c "$TMP/procmon.conf"
+    [ "$status" -eq 2 ]
+    [ "$output" = "procmon: $TMP/procmon.conf:4: [inet_http_server] listens on *:9001 without a password, and anyone who reaches it controls every program: set username and password, or port = 127.0.0.1:9001" ]
+    [ ! -e "$TMP/procmon.sock" ]
+}
+
+@test "supervisorctl shutdown stops every program and procmon, which removes its sockets" {
+    need_supervisorctl
+    programs "$TMP/pm"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    run sctl "$TMP/pm" shutdown
+    [ "$output" = "0: Shut down" ]
+    local st=0
+    wait "$PM_PID" || st=$?
+    PM_PID=
+    [ "$st" -eq 0 ]
+    log_has "shutdown asked for over XML-RPC"
+    log_has "every process has stopped; exiting"
+    [ ! -e "$TMP/pm/supervisor.sock" ]
+    [ ! -e "$SOCK" ]
+}
