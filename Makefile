@@ -99,10 +99,17 @@ check-install: deps
 # there, give numeric ids (user = 1000).
 static: build/static/procmon
 
-build/static/procmon: $(OBJ_cli) $(BUILD)/libprocmon-internal.a $(BUILD)/libprocmon.a
+# It has no HTTP listener (src/daemon/static/httpd_none.c says why).
+STATIC_OBJ := $(OBJ_cli) $(filter-out $(BUILD)/obj/daemon/httpd.o,$(OBJ_config) $(OBJ_daemon)) \
+              $(BUILD)/obj/daemon/static/httpd_none.o
+build/static/procmon: $(STATIC_OBJ) $(BUILD)/libprocmon.a
 	@[ "$(SAN)" = 0 ] || { echo "make static: not with SAN=1" >&2; exit 2; }
 	@mkdir -p $(@D)
 	$(CC) -pthread -static -o $@ $^ $$(pkg-config --static --libs libuv-static jansson inih expat)
+
+$(BUILD)/obj/daemon/static/httpd_none.o: src/daemon/static/httpd_none.c $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(INC_daemon) -c -o $@ $<
 
 run: deps $(BUILD)/procmon
 	$(BUILD)/procmon run --min-restart-delay 0.5 --max-restart-delay 4 --name demo -- examples/demo.sh

@@ -43,3 +43,13 @@ teardown() {
 procmon.conf
 procmon.log" ]
 }
+
+@test "the static binary has no HTTP listener, and says so rather than start without it" {
+    make -s -C "$ROOT" static >"$TMP/make.log" 2>&1 || { cat "$TMP/make.log" >&2; false; }
+    printf '[unix_http_server]\nfile = %s/http.sock\n[program:a]\ncommand = /bin/sleep 100\n' "$TMP" > "$TMP/c.conf"
+    run "$ROOT/build/static/procmon" run -s "$TMP/pm.sock" -c "$TMP/c.conf"
+    [ "$status" -eq 1 ]
+    [ "$output" = "procmon: this procmon is the static build, which has no HTTP server: [unix_http_server] and [inet_http_server] need the packaged procmon" ]
+    [ ! -e "$TMP/http.sock" ]
+    ! pgrep -f "^/bin/sleep 100$" || fail "a program was started"
+}
