@@ -79,12 +79,15 @@ static void fault(call *c, int code, const char *extra)
               true);
 }
 
+static void handle_free(uv_handle_t *h)
+{
+    free(h);
+}
+
 static void call_free(call *c)
 {
-    if (c->poll) {
-        c->poll->data = NULL;
-        uv_close((uv_handle_t *)c->poll, (uv_close_cb)free);
-    }
+    if (c->poll)
+        uv_close((uv_handle_t *)c->poll, handle_free);
     json_decref(c->params);
     free(c);
 }
@@ -178,6 +181,13 @@ static void describe(const pm_status *st, const pm_procdata *pd, time_t now, con
     }
 }
 
+/* Names, paths and messages as they are: a byte that is not UTF-8 is made
+ * valid when the answer is written (xmlrpc.h), not a reason to fail. */
+static json_t *text(const char *s)
+{
+    return json_stringn_nocheck(s, strlen(s));
+}
+
 static const char *log_path(const pm_output *o)
 {
     return o->kind == PM_OUT_FILE && o->path ? o->path : "";
@@ -195,13 +205,13 @@ static json_t *process_info(const pm_status *st)
     describe(st, pd, now, name, desc, sizeof desc);
     const char *out_log = pd ? log_path(&pd->out) : "";
     const char *err_log = pd ? log_path(pd->redirect_stderr ? &pd->out : &pd->err) : "";
-    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:i,s:s,s:s,s:i,s:s,s:s,s:s,s:i}", "name", name, "group", group,
-                     "description", desc, "start", (json_int_t)(pd ? pd->last_start : 0), "stop",
-                     (json_int_t)(pd ? pd->last_stop : 0), "now", (json_int_t)now, "state",
+    return json_pack("{s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:i}", "name", text(name), "group",
+                     text(group), "description", text(desc), "start", (json_int_t)(pd ? pd->last_start : 0),
+                     "stop", (json_int_t)(pd ? pd->last_stop : 0), "now", (json_int_t)now, "state",
                      state_code(st->state), "statename", state_name(st->state), "spawnerr",
-                     pd && pd->spawn_error ? pd->spawn_error : "", "exitstatus",
-                     st->exit_signal ? -1 : st->exit_status < 0 ? 0 : st->exit_status, "logfile", out_log,
-                     "stdout_logfile", out_log, "stderr_logfile", err_log, "pid", (int)st->pid);
+                     text(pd && pd->spawn_error ? pd->spawn_error : ""), "exitstatus",
+                     st->exit_signal ? -1 : st->exit_status < 0 ? 0 : st->exit_status, "logfile", text(out_log),
+                     "stdout_logfile", text(out_log), "stderr_logfile", text(err_log), "pid", (int)st->pid);
 }
 
 /* ---- parameters ---- */
