@@ -45,3 +45,20 @@ pid_of() {
     ctl status --json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["pid"])'
 }
 state_is() { [ "$(state_of "$1")" = "$2" ]; }
+
+# supervisord_head DIR: what a supervisord.conf needs for supervisord, and
+# for supervisorctl to reach it (or procmon) on a socket in DIR.
+supervisord_head() {
+    cat <<EOF2
+[unix_http_server]
+file = $1/supervisor.sock
+[supervisord]
+logfile = $1/supervisord.log
+pidfile = $1/supervisord.pid
+childlogdir = $1
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+[supervisorctl]
+serverurl = unix://$1/supervisor.sock
+EOF2
+}

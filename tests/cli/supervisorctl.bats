@@ -23,17 +23,7 @@ need_supervisorctl() {
 # web and g:a run, g:b waits to be started, crash dies at once.
 programs() {
     mkdir -p "$1"
-    cat > "$1/supervisord.conf" <<EOF2
-[unix_http_server]
-file = $1/supervisor.sock
-[supervisord]
-logfile = $1/supervisord.log
-pidfile = $1/supervisord.pid
-childlogdir = $1
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-[supervisorctl]
-serverurl = unix://$1/supervisor.sock
+    { supervisord_head "$1"; cat; } > "$1/supervisord.conf" <<EOF2
 [program:web]
 command = $CHILD sleep
 startsecs = 0

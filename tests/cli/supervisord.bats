@@ -408,17 +408,7 @@ EOF2
 # with what supervisord needs to answer supervisorctl from DIR.
 failed_starts() {
     mkdir -p "$1"
-    cat > "$1/supervisord.conf" <<EOF2
-[unix_http_server]
-file = $1/supervisor.sock
-[supervisord]
-logfile = $1/supervisord.log
-pidfile = $1/supervisord.pid
-childlogdir = $1
-[rpcinterface:supervisor]
-supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
-[supervisorctl]
-serverurl = unix://$1/supervisor.sock
+    { supervisord_head "$1"; cat; } > "$1/supervisord.conf" <<EOF2
 [program:ghost]
 command = no-such-command-procmon-test
 autorestart = false
