@@ -247,6 +247,17 @@ static void on_event(void *arg, const pm_event *ev)
         end_with(d, status, why);
 }
 
+int pm_daemon_find(const pm_daemon *d, const char *name, pm_status *st)
+{
+    if (pm_monitor_status(d->mon, name, st) == 0)
+        return 0;
+    const char *colon = strchr(name, ':');
+    if (!colon || strlen(colon + 1) != (size_t)(colon - name) ||
+        strncmp(name, colon + 1, (size_t)(colon - name)) != 0)
+        return -1;
+    return pm_monitor_status(d->mon, colon + 1, st);
+}
+
 /* A copy of one stream's settings, with its target. */
 static int take_output(pm_daemon *d, const pm_output *from, pm_output *to, pm_target **target)
 {

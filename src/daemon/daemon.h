@@ -108,6 +108,9 @@ int pm_daemon_run(const pm_daemon_settings *settings);
  * (NULL: the log stream).  The monitor's errors. */
 int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from_config,
                   const pm_program *outputs);
+/* The process `name`, as supervisord's split_namespec has it: "g:g" is
+ * the process "g".  0 or -1. */
+int pm_daemon_find(const pm_daemon *d, const char *name, pm_status *st);
 /* Reopens the log file and every output file (SIGUSR2, `reopen`); 0 or the
  * first error, already logged. */
 int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen);

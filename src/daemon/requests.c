@@ -58,19 +58,6 @@ static void collect_member(void *arg, const pm_status *st)
     m->out->names[m->out->count++] = (char *)st->name;
 }
 
-/* The process `name`; "g:g" is the process "g", as supervisord's
- * split_namespec has it.  0 or -1. */
-static int find_process(pm_daemon *d, const char *name, pm_status *st)
-{
-    if (pm_monitor_status(d->mon, name, st) == 0)
-        return 0;
-    const char *colon = strchr(name, ':');
-    if (!colon || strlen(colon + 1) != (size_t)(colon - name) ||
-        strncmp(name, colon + 1, (size_t)(colon - name)) != 0)
-        return -1;
-    return pm_monitor_status(d->mon, colon + 1, st);
-}
-
 /* The request's "names" (decoded: an array of strings), with "all" or
  * none for every process; every name must exist.  0, or -1 after answering
  * req with the error. */
@@ -113,7 +100,7 @@ static int resolve_names(pm_daemon *d, pm_request *req, json_t *msg, name_list *
             }
             continue;
         }
-        if (find_process(d, name, &st) < 0) {
+        if (pm_daemon_find(d, name, &st) < 0) {
             char shown[256];
             pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
             free(out->names);
@@ -500,7 +487,7 @@ static void handle_tail(pm_daemon *d, pm_request *req, json_t *msg)
     json_t *lines = json_object_get(msg, "lines");
     json_int_t n = lines ? json_integer_value(lines) : 10;
     pm_status st;
-    if (find_process(d, name, &st) < 0) {
+    if (pm_daemon_find(d, name, &st) < 0) {
         char shown[256];
         pm_request_fail(req, "no such process: %s", pm_printable(name, shown, sizeof shown));
         return;

@@ -97,10 +97,7 @@ static void answer_http(call *c, json_t *value, bool is_fault)
 {
     if (c->req) {
         size_t len = 0;
-        char *doc = !value ? NULL
-                    : is_fault ? pm_xmlrpc_fault((int)json_integer_value(json_object_get(value, "faultCode")),
-                                                 json_string_value(json_object_get(value, "faultString")), &len)
-                               : pm_xmlrpc_response(value, &len);
+        char *doc = !value ? NULL : is_fault ? pm_xmlrpc_fault(value, &len) : pm_xmlrpc_response(value, &len);
         pm_http_answer(c->req, 200, "text/xml", doc, len);
     }
     json_decref(value);
@@ -118,13 +115,8 @@ static void request_cancelled(void *arg)
  * where the group is the program): 0, or -1 after a BAD_NAME fault. */
 static int find(call *c, const char *name, pm_status *st)
 {
-    if (pm_monitor_status(c->d->mon, name, st) == 0)
+    if (pm_daemon_find(c->d, name, st) == 0)
         return 0;
-    const char *colon = strchr(name, ':');
-    size_t glen = colon ? (size_t)(colon - name) : 0;
-    if (colon && strlen(colon + 1) == glen && strncmp(name, colon + 1, glen) == 0 &&
-        pm_monitor_status(c->d->mon, colon + 1, st) == 0)
-        return 0; /* "web:web" is "web" */
     fault(c, PM_FAULT_BAD_NAME, name);
     return -1;
 }
@@ -321,9 +313,17 @@ static void get_process_info(call *c)
         done(c, process_info(&st));
 }
 
+typedef struct info_list {
+    json_t **items;
+    size_t n;
+} info_list;
+
 static void collect_info(void *arg, const pm_status *st)
 {
-    json_array_append_new(arg, process_info(st));
+    info_list *l = arg;
+    json_t *info = process_info(st);
+    if (info)
+        l->items[l->n++] = info;
 }
 
 static int by_group_and_name(const void *a, const void *b)
@@ -333,35 +333,25 @@ static int by_group_and_name(const void *a, const void *b)
     return r ? r : strcmp(json_string_value(json_object_get(x, "name")), json_string_value(json_object_get(y, "name")));
 }
 
+/* In supervisord's order: by group, then by name. */
 static void get_all_process_info(call *c)
 {
     if (!params_are(c, ""))
         return;
+    info_list l = {calloc(pm_monitor_count(c->d->mon) + 1, sizeof *l.items), 0};
     json_t *all = json_array();
-    if (!all) {
-        done(c, NULL);
-        return;
+    if (l.items && all) {
+        pm_monitor_foreach(c->d->mon, collect_info, &l);
+        qsort(l.items, l.n, sizeof *l.items, by_group_and_name);
     }
-    pm_monitor_foreach(c->d->mon, collect_info, all);
-    /* In supervisord's order: by group, then by name. */
-    size_t n = json_array_size(all);
-    json_t **items = calloc(n + 1, sizeof *items);
-    json_t *sorted = json_array();
-    if (!items || !sorted) {
-        free(items);
-        json_decref(sorted);
+    for (size_t i = 0; i < l.n; i++)
+        json_array_append_new(all, l.items[i]);
+    if (!l.items) { /* answered 500 */
         json_decref(all);
-        done(c, NULL);
-        return;
+        all = NULL;
     }
-    for (size_t i = 0; i < n; i++)
-        items[i] = json_array_get(all, i);
-    qsort(items, n, sizeof *items, by_group_and_name);
-    for (size_t i = 0; i < n; i++)
-        json_array_append(sorted, items[i]);
-    free(items);
-    json_decref(all);
-    done(c, sorted);
+    free(l.items);
+    done(c, all);
 }
 
 /* A start that waits: after the monitor's word that it is up, until

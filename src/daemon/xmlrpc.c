@@ -363,18 +363,11 @@ char *pm_xmlrpc_response(const json_t *result, size_t *len)
     return finish(&b, e, len);
 }
 
-char *pm_xmlrpc_fault(int code, const char *text, size_t *len)
+char *pm_xmlrpc_fault(const json_t *fault, size_t *len)
 {
-    /* The text may hold a name or a path as the user wrote it: not checked
-     * as UTF-8 here, made valid XML when written. */
-    json_t *f = json_pack("{siso}", "faultCode", code, "faultString",
-                          json_stringn_nocheck(text, strlen(text)));
-    if (!f)
-        return NULL;
     pm_strbuf b = {0};
     int e = add_str(&b, "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n");
-    e = e ? e : add_value(&b, f, 0);
+    e = e ? e : add_value(&b, fault, 0);
     e = e ? e : add_str(&b, "\n</fault>\n</methodResponse>\n");
-    json_decref(f);
     return finish(&b, e, len);
 }

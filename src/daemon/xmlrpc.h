@@ -20,11 +20,12 @@
 int pm_xmlrpc_parse_call(const char *body, size_t len, char **method, json_t **params, char *err,
                          size_t errlen);
 
-/* A methodResponse holding `result`, or a fault: the document (malloc'd,
- * *len bytes), NULL without memory.  Strings are written as valid XML
- * whatever they hold: a byte that is not UTF-8, or a control character
- * XML 1.0 cannot carry, becomes U+FFFD. */
+/* A methodResponse holding `result`, or a fault (`fault`: the struct of
+ * faultCode and faultString): the document (malloc'd, *len bytes), NULL
+ * without memory.  Strings are written as valid XML whatever they hold: a
+ * byte that is not UTF-8, or a control character XML 1.0 cannot carry,
+ * becomes U+FFFD. */
 char *pm_xmlrpc_response(const json_t *result, size_t *len);
-char *pm_xmlrpc_fault(int code, const char *text, size_t *len);
+char *pm_xmlrpc_fault(const json_t *fault, size_t *len);
 
 #endif

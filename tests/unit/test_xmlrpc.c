@@ -160,7 +160,9 @@ static void test_fault(void **state)
 {
     (void)state;
     size_t len;
-    char *doc = pm_xmlrpc_fault(10, "BAD_NAME: no<such>", &len);
+    json_t *f = json_pack("{s:i,s:s}", "faultCode", 10, "faultString", "BAD_NAME: no<such>");
+    char *doc = pm_xmlrpc_fault(f, &len);
+    json_decref(f);
     assert_non_null(doc);
     assert_string_equal(doc, "<?xml version='1.0'?>\n<methodResponse>\n<fault>\n<value><struct><member>"
                              "<name>faultCode</name><value><int>10</int></value></member><member>"
