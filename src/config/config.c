@@ -228,6 +228,7 @@ void pm_config_free(pm_config *cfg)
 {
     for (size_t i = 0; i < cfg->nprograms; i++) {
         free(cfg->programs[i].name);
+        free(cfg->programs[i].group_name);
         free(cfg->programs[i].file);
         free(cfg->programs[i].out.path);
         free(cfg->programs[i].err.path);

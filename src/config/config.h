@@ -30,6 +30,7 @@ typedef struct pm_output {
 typedef struct pm_program {
     char *name;   /* final name: "group:name" in a [group:x] (bare "name" when
                    * the two are equal, as supervisord), else process_name expanded */
+    char *group_name; /* supervisord's process group: the [group:x], or the [program:x] */
     pm_spec spec; /* owned: freed by pm_config_free (pm_spec_free) */
     pm_output out, err; /* err unused when redirect_stderr */
     bool redirect_stderr;

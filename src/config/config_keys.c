@@ -48,12 +48,11 @@ static const char *const program_keys[] = {
     "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_backups", "ready", "ready_interval", "ready_timeout",
     "depends_on", "bind_to", "healthcheck", "healthcheck_interval", "healthcheck_timeout",
-    "healthcheck_retries", "healthcheck_start_period", NULL,
+    "healthcheck_retries", "healthcheck_start_period", "serverurl", NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
 static const char *const unsupported_program_keys[] = {
-    "serverurl",
     "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
     "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", NULL,
 };

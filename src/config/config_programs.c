@@ -9,14 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "envlist.h"
 #include "parse.h"
 #include "spec.h"
 
-/* Takes name and spec (on success only). */
-static bool add_program(loader *ld, pm_config *cfg, char *name, pm_spec *spec, const section *sec,
-                        const entry *name_entry)
+/* Takes name and spec (on success only); group_name is copied. */
+static bool add_program(loader *ld, pm_config *cfg, char *name, const char *group_name, pm_spec *spec,
+                        const section *sec, const entry *name_entry)
 {
     for (size_t i = 0; i < cfg->nprograms; i++) {
         if (strcmp(cfg->programs[i].name, name) == 0) {
@@ -26,13 +27,15 @@ static bool add_program(loader *ld, pm_config *cfg, char *name, pm_spec *spec, c
             return false;
         }
     }
-    char *file = strdup(sec->file);
-    if (!file) {
+    char *file = strdup(sec->file), *group = strdup(group_name);
+    if (!file || !group) {
+        free(file);
+        free(group);
         pm_cfg_fail_oom(ld);
         return false;
     }
-    cfg->programs[cfg->nprograms++] = (pm_program){.name = name, .spec = *spec, .file = file,
-                                                   .line = sec->line};
+    cfg->programs[cfg->nprograms++] = (pm_program){.name = name, .group_name = group, .spec = *spec,
+                                                   .file = file, .line = sec->line};
     return true;
 }
 
@@ -63,6 +66,66 @@ static char **merge_env(char *const *global, char *const *own, bool *oom)
         return NULL;
     }
     return env;
+}
+
+/* The server a child reaches procmon at, as supervisord tells it: the
+ * program's serverurl, unless AUTO; else the unix socket, else the inet
+ * port.  NULL without one (and without failing). */
+static char *server_url(loader *ld, const expansions *ex, const section *sec, const pm_config *cfg)
+{
+    const entry *e = pm_cfg_find_entry(sec, "serverurl");
+    char *url = NULL;
+    if (e && (!(url = pm_cfg_expand(ld, ex, sec, e)) || strcasecmp(url, "AUTO") != 0))
+        return url;
+    free(url);
+    url = NULL;
+    int r = 0;
+    if (cfg->unix_http.set)
+        r = asprintf(&url, "unix://%s", cfg->unix_http.file);
+    else if (cfg->inet_http.set)
+        r = asprintf(&url, "http://%s:%d", *cfg->inet_http.host ? cfg->inet_http.host : "localhost",
+                     cfg->inet_http.port);
+    if (r < 0) {
+        url = NULL;
+        pm_cfg_fail_oom(ld);
+    }
+    return url;
+}
+
+/* env with supervisord's variables in front, those it does not set
+ * itself: SUPERVISOR_ENABLED, SUPERVISOR_PROCESS_NAME, SUPERVISOR_GROUP_NAME
+ * and SUPERVISOR_SERVER_URL (with a server).  Takes env; false when out
+ * of memory or the serverurl fails. */
+static bool add_supervisor_env(loader *ld, const expansions *ex, const section *sec, const pm_config *cfg,
+                               const char *group, const char *process, char ***env)
+{
+    char *url = server_url(ld, ex, sec, cfg);
+    if (ld->failed)
+        return false;
+    const char *const values[][2] = {{"SUPERVISOR_ENABLED", "1"}, {"SUPERVISOR_PROCESS_NAME", process},
+                                     {"SUPERVISOR_GROUP_NAME", group}, {"SUPERVISOR_SERVER_URL", url}};
+    size_t n = 0, k = 0;
+    while (*env && (*env)[n])
+        n++;
+    char **out = calloc(n + 5, sizeof *out);
+    bool ok = out != NULL;
+    for (size_t i = 0; ok && i < sizeof values / sizeof *values; i++) {
+        if (!values[i][1] || pm_cfg_env_find(*env, values[i][0], strlen(values[i][0])))
+            continue;
+        ok = asprintf(&out[k], "%s=%s", values[i][0], values[i][1]) >= 0;
+        k += ok;
+    }
+    free(url);
+    if (!ok) {
+        pm_strv_free(out);
+        pm_cfg_fail_oom(ld);
+        return false;
+    }
+    if (n)
+        memcpy(out + k, *env, n * sizeof *out);
+    free(*env);
+    *env = out;
+    return true;
 }
 
 /* The program's own environment, expanded with [supervisord]'s and
@@ -151,6 +214,7 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
             pm_cfg_fail_oom(ld);
             break;
         }
+        size_t group_prefix = full != name ? strlen(grp->name) + 1 : 0; /* "group:" */
         if (full != name)
             free(name);
         char **own = NULL;
@@ -164,11 +228,14 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
             b.spec.env = merge_env(cfg->environment, own, &oom);
             if (oom)
                 pm_cfg_fail_oom(ld);
+            /* clear_environment: the child gets its environment lines only */
+            ok = !oom && (b.spec.clear_env || add_supervisor_env(ld, &ex, sec, cfg, grp->name ? grp->name : program,
+                                                                 full + group_prefix, &b.spec.env));
             if (grp->has_priority)
                 b.spec.priority = grp->priority;
         }
         pm_strv_free(own);
-        if (!ok || oom || !add_program(ld, cfg, full, &b.spec, sec, name_entry)) {
+        if (!ok || oom || !add_program(ld, cfg, full, grp->name ? grp->name : program, &b.spec, sec, name_entry)) {
             pm_spec_free(&b.spec);
             free(full);
         } else if (!pm_cfg_take_outputs(cfg, &cfg->programs[cfg->nprograms - 1], &b)) {

@@ -478,7 +478,7 @@ g:w-8
 g:w-9
 g:w-10" ]
     [ "$(field café argv)" = "/bin/echo 'daemon off;' 'a#b' 'c;d' ';' kept" ]
-    [ "$(field café env | tr '\n' ' ')" = "PCT=50% SHARED=own FROM_GLOBAL=global " ]
+    [ "$(field café env | tr '\n' ' ')" = "SUPERVISOR_ENABLED=1 SUPERVISOR_PROCESS_NAME=café SUPERVISOR_GROUP_NAME=café PCT=50% SHARED=own FROM_GLOBAL=global " ]
     [ "$(field cont argv)" = "/bin/echo first second" ]
     [ "$(field cont priority)" = "8" ]
     [ "$(field g:env argv)" = "/bin/echo mine 50% $HOME $dir env '%(x)s'" ]

@@ -444,9 +444,6 @@ def compare(name, ours, theirs, config, section, global_keys, env, workdir):
         a, b = ours["env"].get(key), theirs["env"].get(key)
         if a == b:
             continue
-        if key.startswith("SUPERVISOR_") and a is None:
-            LET_THROUGH.add("SUPERVISOR_* variables")
-            continue  # supervisord's own variables; procmon sets none
         if key in user_env and a == user_env[key] and b == env.get(key):
             LET_THROUGH.add("HOME, USER, LOGNAME with user =")
             continue  # user =: procmon sets HOME, USER and LOGNAME; supervisord 4.2 does not

@@ -43,7 +43,10 @@ for line in out.stdout.splitlines():
         ours[current][0] = shlex.split(line[len("  argv "):].strip())
     elif current and line.startswith("  env "):
         key, _, value = line[len("  env "):].strip().partition("=")
-        ours[current][1][key] = value
+        # supervisord adds its SUPERVISOR_* variables when it spawns, so its
+        # parser has none; the differential runs compare them in the children.
+        if not key.startswith("SUPERVISOR_"):
+            ours[current][1][key] = value
 
 # supervisord names each process of a program outside [group:x] as
 # "program:process" when they differ (numprocs); procmon keeps "process".

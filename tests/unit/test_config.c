@@ -119,6 +119,22 @@ static const pm_program *find_program(const pm_config *cfg, const char *name)
     return NULL;
 }
 
+/* A program's environment less supervisord's SUPERVISOR_* variables, which
+ * come first (test_supervisor_environment checks them). */
+static void assert_env(char **env, const char *const *expected)
+{
+    static char *none[] = {NULL};
+    env = env ? env : none;
+    while (*env && strncmp(*env, "SUPERVISOR_", 11) == 0)
+        env++;
+    size_t n = 0;
+    for (; expected[n]; n++) {
+        assert_non_null(env[n]);
+        assert_string_equal(env[n], expected[n]);
+    }
+    assert_null(env[n]);
+}
+
 static void assert_strv(char **strv, const char *const *expected)
 {
     assert_non_null(strv);
@@ -149,8 +165,11 @@ static void test_minimal_program_has_defaults(void **state)
     pm_spec expected;
     pm_spec_init(&expected);
     expected.argv = p->spec.argv;
+    expected.env = p->spec.env;
     assert_true(pm_spec_equal(&p->spec, &expected));
-    assert_null(p->spec.env);
+    static const char *const env[] = {"SUPERVISOR_ENABLED=1", "SUPERVISOR_PROCESS_NAME=web",
+                                      "SUPERVISOR_GROUP_NAME=web", NULL};
+    assert_strv(p->spec.env, env);
     assert_null(p->spec.cwd);
     assert_int_equal(p->spec.umask, PM_UNSET);
     assert_true(p->spec.signal_group);
@@ -207,7 +226,7 @@ static void test_every_program_key(void **state)
     assert_string_equal(s->group, "root");
     assert_int_equal(s->umask, 027);
     static const char *const env[] = {"PORT=8000", "MODE=prod", NULL};
-    assert_strv(s->env, env);
+    assert_env(s->env, env);
     assert_true(s->clear_env);
     assert_false(s->autostart);
     assert_int_equal(s->autorestart, PM_AUTORESTART_UNEXPECTED);
@@ -364,10 +383,10 @@ static void test_environment(void **state)
          "clear_environment=yes\n",
          &cfg);
     static const char *const env[] = {"A=x, y", "B=p,q", "C=plain", "EMPTY=", "D=say \"hi\"", NULL};
-    assert_strv(find_program(&cfg, "a")->spec.env, env);
+    assert_env(find_program(&cfg, "a")->spec.env, env);
     assert_false(find_program(&cfg, "a")->spec.clear_env);
-    assert_null(find_program(&cfg, "b")->spec.env);
-    assert_null(find_program(&cfg, "c")->spec.env);
+    assert_env(find_program(&cfg, "b")->spec.env, (const char *const[]){NULL});
+    assert_env(find_program(&cfg, "c")->spec.env, (const char *const[]){NULL});
     assert_true(find_program(&cfg, "c")->spec.clear_env);
     pm_config_free(&cfg);
 
@@ -725,7 +744,6 @@ static void test_supervisord_warnings(void **state)
         ":33: stderr_capture_maxbytes in [program:a] is not supported by procmon; ignored",
         ":34: stderr_events_enabled in [program:a] is not supported by procmon; ignored",
         ":35: stderr_syslog in [program:a] is not supported by procmon; ignored",
-        ":37: serverurl in [program:a] is not supported by procmon; ignored",
         /* after the whole file, when supervisord reads its includes */
         ":11: [include] files: no file matches '/nonexistent-procmon/*.conf'",
     };
@@ -976,7 +994,7 @@ static void test_realistic_supervisord_conf(void **state)
     char path[4096];
     snprintf(path, sizeof path, "PATH=/srv/app/venv/bin:%s", getenv("PATH"));
     const char *const app_env[] = {"DJANGO_SETTINGS_MODULE=app.settings", path, NULL};
-    assert_strv(app->env, app_env);
+    assert_env(app->env, app_env);
     const pm_spec *w = &cfg.programs[2].spec;
     assert_int_equal(w->autorestart, PM_AUTORESTART_UNEXPECTED);
     assert_true(pm_spec_exitcode_expected(w, 2));
@@ -1058,7 +1076,7 @@ static void test_expansions(void **state)
     char home[256];
     snprintf(home, sizeof home, "HOME=%s", f->dir);
     const char *const env[] = {"NAME=web", home, NULL};
-    assert_strv(s->env, env);
+    assert_env(s->env, env);
     assert_string_equal(cfg.programs[0].name, "web-0");
     assert_string_equal(cfg.programs[1].name, "web-1");
     assert_int_equal(cfg.programs[0].spec.priority, 100);
@@ -1446,6 +1464,41 @@ static void test_group_named_as_member(void **state)
 
 /* ---- Environment: [supervisord]'s, the program's, procmon's ---- */
 
+/* supervisord's variables: the process's and group's names, and the
+ * server a child reaches (the program's serverurl, else the unix socket,
+ * else the inet port); the program's own environment wins. */
+static void test_supervisor_environment(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f,
+         "[unix_http_server]\nfile = /tmp/x.sock\n[inet_http_server]\nport = 127.0.0.1:9001\n"
+         "[group:g]\nprograms = w\n"
+         "[program:w]\ncommand = x\nprocess_name = w_%(process_num)d\nnumprocs = 2\n"
+         "[program:solo]\ncommand = x\nenvironment = SUPERVISOR_GROUP_NAME=mine\n"
+         "[program:own]\ncommand = x\nserverurl = http://elsewhere:1\n",
+         &cfg);
+    static const char *const w1[] = {"SUPERVISOR_ENABLED=1", "SUPERVISOR_PROCESS_NAME=w_1",
+                                     "SUPERVISOR_GROUP_NAME=g", "SUPERVISOR_SERVER_URL=unix:///tmp/x.sock", NULL};
+    assert_strv(find_program(&cfg, "g:w_1")->spec.env, w1);
+    static const char *const solo[] = {"SUPERVISOR_ENABLED=1", "SUPERVISOR_PROCESS_NAME=solo",
+                                       "SUPERVISOR_SERVER_URL=unix:///tmp/x.sock", "SUPERVISOR_GROUP_NAME=mine",
+                                       NULL};
+    assert_strv(find_program(&cfg, "solo")->spec.env, solo);
+    static const char *const own[] = {"SUPERVISOR_ENABLED=1", "SUPERVISOR_PROCESS_NAME=own",
+                                      "SUPERVISOR_GROUP_NAME=own", "SUPERVISOR_SERVER_URL=http://elsewhere:1",
+                                      NULL};
+    assert_strv(find_program(&cfg, "own")->spec.env, own);
+    assert_string_equal(find_program(&cfg, "g:w_0")->group_name, "g");
+    assert_string_equal(find_program(&cfg, "own")->group_name, "own");
+    pm_config_free(&cfg);
+    load(f, "[inet_http_server]\nport = *:9001\nusername = u\npassword = p\n[program:a]\ncommand = x\n", &cfg);
+    static const char *const a[] = {"SUPERVISOR_ENABLED=1", "SUPERVISOR_PROCESS_NAME=a", "SUPERVISOR_GROUP_NAME=a",
+                                    "SUPERVISOR_SERVER_URL=http://localhost:9001", NULL};
+    assert_strv(cfg.programs[0].spec.env, a);
+    pm_config_free(&cfg);
+}
+
 static void test_environment_layers(void **state)
 {
     fixture *f = *state;
@@ -1475,9 +1528,9 @@ static void test_environment_layers(void **state)
     /* the child's environment: [supervisord]'s under the program's */
     static const char *const env_a[] = {"G=from-procmon", "PCTG=a%b", "SHARED=own", "FROM=global",
                                         "PROCMON_TEST_LAYER=overridden", NULL};
-    assert_strv(a->env, env_a);
+    assert_env(a->env, env_a);
     static const char *const env_b[] = {"G=from-procmon", "SHARED=global", "PCTG=a%b", NULL};
-    assert_strv(b->env, env_b);
+    assert_env(b->env, env_b);
     static const char *const argv_b[] = {"/bin/b", "global", NULL};
     assert_strv(b->argv, argv_b);
     static const char *const global[] = {"G=from-procmon", "SHARED=global", "PCTG=a%b", NULL};
@@ -1485,7 +1538,7 @@ static void test_environment_layers(void **state)
     pm_config_free(&cfg);
     /* Without [supervisord]'s, a program without environment adds nothing. */
     load(f, "[program:a]\ncommand=x\n", &cfg);
-    assert_null(cfg.programs[0].spec.env);
+    assert_env(cfg.programs[0].spec.env, (const char *const[]){NULL});
     assert_null(cfg.environment);
     pm_config_free(&cfg);
     /* A program's own variable is not there for its environment line. */
@@ -1559,7 +1612,7 @@ static void test_ini_continuations_and_repeats(void **state)
     static const char *const c_argv[] = {"/bin/c", NULL};
     assert_strv(cfg.programs[2].spec.argv, c_argv);
     static const char *const c_env[] = {"A=1", "B=2, 3", NULL};
-    assert_strv(cfg.programs[2].spec.env, c_env);
+    assert_env(cfg.programs[2].spec.env, c_env);
     pm_config_free(&cfg);
 
     /* Line numbers after continuation lines are right. */
@@ -1595,7 +1648,7 @@ static void test_ini_comments_and_delimiters(void **state)
     assert_strv(a->spec.argv, argv);
     assert_string_equal(a->spec.cwd, "/srv/x");
     static const char *const env[] = {"URL=http://h/p?q=1", NULL};
-    assert_strv(a->spec.env, env);
+    assert_env(a->spec.env, env);
     assert_string_equal(cfg.programs[1].name, "é");
     pm_config_free(&cfg);
 
@@ -1766,6 +1819,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_named_as_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment_layers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_supervisor_environment, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_semicolons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_continuations_and_repeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_comments_and_delimiters, setup, teardown),
