@@ -364,6 +364,7 @@ static int run_with_config(run_args *args)
             .unix_http = &cfg.unix_http,
             .inet_http = &cfg.inet_http,
             .handle_http = pm_rpc_handle,
+            .identifier = cfg.identifier,
         };
         status = pm_daemon_run(&settings);
     }

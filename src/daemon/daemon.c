@@ -167,6 +167,8 @@ static void keep_output(pm_daemon *d, const pm_event *ev)
     if (!pd->ring && !(pd->ring = pm_ring_new(TAIL_MIN_LINES, TAIL_MAX_BYTES)))
         return;
     (void)pm_ring_push_lines(pd->ring, ev->stream, ev->lines, ev->nlines); /* ENOMEM: tail misses some */
+    for (size_t i = 0; i < ev->nlines; i++)
+        pd->output_bytes[ev->stream == PM_STDERR ? PM_STDERR : PM_STDOUT] += ev->lines[i].len + 1;
     if (!d->ctl || !pm_control_has_followers(d->ctl))
         return;
     for (size_t i = 0; i < ev->nlines; i++) {
@@ -188,6 +190,7 @@ static void procdata_free(pm_daemon *d, pm_procdata *pd)
     pm_status_text_free(&pd->status);
     pm_outputs_release(d->outputs, pd->out_target);
     pm_outputs_release(d->outputs, pd->err_target);
+    free(pd->group_name);
     free(pd->out.path);
     free(pd->err.path);
     free(pd->spawn_error);
@@ -281,7 +284,10 @@ int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from
     int r = 0;
     if (outputs) {
         pd->redirect_stderr = outputs->redirect_stderr;
-        r = take_output(d, &outputs->out, &pd->out, &pd->out_target);
+        if (outputs->group_name && !(pd->group_name = strdup(outputs->group_name)))
+            r = -ENOMEM;
+        if (r == 0)
+            r = take_output(d, &outputs->out, &pd->out, &pd->out_target);
         if (r == 0)
             r = take_output(d, &outputs->err, &pd->err, &pd->err_target);
     }

@@ -55,15 +55,18 @@ typedef struct pm_daemon_settings {
      * what answers their requests (pm_rpc_handle). */
     const pm_http_server *unix_http, *inet_http;
     pm_http_handler handle_http;
+    const char *identifier; /* [supervisord] identifier (NULL: "supervisor"), for XML-RPC */
 } pm_daemon_settings;
 
 /* What the daemon keeps beside each process (the monitor's user data). */
 typedef struct pm_procdata {
     pm_ring *ring;    /* recent output for `tail`, made at the first line */
+    unsigned long long output_bytes[3]; /* [PM_STDOUT], [PM_STDERR]: lines' bytes and newlines seen */
     bool from_config; /* reload manages it; `add`ed ones it leaves alone */
     pm_status_text status; /* its fixed part of the status answer */
     pid_t state_pid;             /* the pid whose start time is known: */
     unsigned long long state_start;
+    char *group_name;            /* supervisord's process group (NULL: as its name says) */
     pm_output out, err;          /* its output settings (paths owned), for reload and tail */
     bool redirect_stderr;
     pm_target *out_target, *err_target; /* PM_OUT_FILE, PM_OUT_FD: where the lines go */

@@ -260,12 +260,10 @@ static ssize_t write_some(pm_target *t, const char *p, size_t n)
     }
 }
 
-/* Rotates the file: 0, or -errno with the old file still in use. */
-static int rotate(pm_target *t)
+/* Writes to a new file at the target's path from now on: 0, or -errno
+ * with the old one still in use. */
+static int start_new_file(pm_target *t)
 {
-    int r = pm_rotate_files(t->path, t->cfg.backups);
-    if (r < 0)
-        return r;
     int fd = open_path(t->path, 0);
     if (fd < 0)
         return fd;
@@ -274,6 +272,24 @@ static int rotate(pm_target *t)
     t->own_fd = true;
     t->size = 0;
     return 0;
+}
+
+/* Rotates the file: 0, or -errno with the old file still in use. */
+static int rotate(pm_target *t)
+{
+    int r = pm_rotate_files(t->path, t->cfg.backups);
+    return r < 0 ? r : start_new_file(t);
+}
+
+int pm_target_clear(pm_target *t, double now)
+{
+    if (t->cfg.kind != PM_OUT_FILE || !t->path)
+        return 0; /* an AUTO file not made yet holds nothing */
+    pm_target_flush(t, now);
+    if (unlink(t->path) < 0 && errno != ENOENT)
+        return -errno;
+    t->error = 0;
+    return start_new_file(t);
 }
 
 /* A pipe its reader empties more slowly than we fill it: a larger pipe

@@ -97,6 +97,10 @@ bool pm_outputs_waiting(const pm_outputs *o);
  * poll(2) for targets that are not taking it (a failed one gets one more
  * try, not a wait). */
 void pm_outputs_drain(pm_outputs *o, double timeout);
+/* Empties a file target as supervisord's clearProcessLogs does: what is
+ * pending is written, the file removed, and a new one started at its path
+ * (its backups stay).  0, or -errno. */
+int pm_target_clear(pm_target *t, double now);
 /* Opens every file target's path again (after an external rotation);
  * failures are reported.  Returns the number of targets that failed. */
 int pm_outputs_reopen(pm_outputs *o, double now);

@@ -23,7 +23,7 @@ typedef struct replacement {
     reload *rl;
     char *name;
     pm_spec spec;
-    pm_program outputs; /* only out, err and redirect_stderr (paths owned) */
+    pm_program outputs; /* only group_name, out, err and redirect_stderr (strings owned) */
 } replacement;
 
 static void reload_release(reload *rl)
@@ -52,6 +52,7 @@ static void replaced_done(void *arg, int result)
         pm_logstream_message(rp->rl->d->log, "reload: cannot add %s again: %s", rp->name, strerror(-r));
     reload_release(rp->rl);
     pm_spec_free(&rp->spec);
+    free(rp->outputs.group_name);
     free(rp->outputs.out.path);
     free(rp->outputs.err.path);
     free(rp->name);
@@ -79,15 +80,17 @@ static void collect(void *arg, const pm_status *st)
         c->names[c->count++] = strdup(st->name);
 }
 
-/* A copy of p's output settings into rp; false when out of memory. */
+/* A copy of p's group and output settings into rp; false when out of memory. */
 static bool copy_outputs(replacement *rp, const pm_program *p)
 {
+    rp->outputs.group_name = p->group_name ? strdup(p->group_name) : NULL;
     rp->outputs.out = p->out;
     rp->outputs.err = p->err;
     rp->outputs.redirect_stderr = p->redirect_stderr;
     rp->outputs.out.path = p->out.path ? strdup(p->out.path) : NULL;
     rp->outputs.err.path = p->err.path ? strdup(p->err.path) : NULL;
-    return (!p->out.path || rp->outputs.out.path) && (!p->err.path || rp->outputs.err.path);
+    return (!p->group_name || rp->outputs.group_name) && (!p->out.path || rp->outputs.out.path) &&
+           (!p->err.path || rp->outputs.err.path);
 }
 
 static void replace(reload *rl, const char *name, const pm_program *p)
@@ -95,6 +98,7 @@ static void replace(reload *rl, const char *name, const pm_program *p)
     replacement *rp = calloc(1, sizeof *rp);
     if (!rp || !copy_outputs(rp, p) || !(rp->name = strdup(name)) || pm_spec_copy(&rp->spec, &p->spec) < 0) {
         if (rp) {
+            free(rp->outputs.group_name);
             free(rp->name);
             free(rp->outputs.out.path);
             free(rp->outputs.err.path);

@@ -53,6 +53,15 @@ sctl() {
         -e 's/[A-Z][a-z]{2} [0-9]{2} [0-9]{2}:[0-9]{2} [AP]M/DATE/g' -e 's/ +/ /g'
 }
 
+# sctl_sorted DIR ARGS...: sctl with the output's lines sorted, for the
+# group commands, whose results come in the order the processes finish.
+sctl_sorted() {
+    local dir=$1 out st=0
+    shift
+    out=$(supervisorctl -c "$dir/supervisord.conf" "$@" 2>&1 | sort) || st=$?
+    printf '%s: %s\n' "$st" "$out"
+}
+
 # The states supervisorctl shows settled: crash FATAL, the others as started.
 settled() { sctl "$1" status | grep -q "crash FATAL"; }
 
@@ -75,6 +84,16 @@ settled() { sctl "$1" status | grep -q "crash FATAL"; }
         sctl "$dir" status web g:b
         sctl "$dir" status nosuch
         sctl "$dir" version | sed -E 's/^0: [0-9.]+$/0: VERSION/'
+        sctl "$dir" signal CONT web
+        sctl "$dir" signal FOO g:a
+        sctl "$dir" signal CONT 'g:*'
+        sctl_sorted "$dir" stop all
+        sctl_sorted "$dir" start g:
+        sctl_sorted "$dir" start all
+        sctl "$dir" stop nosuch:x
+        sctl "$dir" avail
+        wait_for "$DEADLINE" settled "$dir" # crash FATAL again, not restarted by all
+        sctl_sorted "$dir" restart all
     }
     run_all "$TMP/pm" > "$ours"
     cat "$ours"
@@ -85,10 +104,12 @@ settled() { sctl "$1" status | grep -q "crash FATAL"; }
     grep -qx "0: web: ERROR (not running)" "$ours"
     grep -qx "3: crash FATAL Exited too quickly (process log may have details)" "$ours"
     grep -qx "g:a RUNNING pid P, uptime U" "$ours"
-    # procmon agrees: web stopped, g:b running.
+    grep -qx "0: g:a: signalled" "$ours"
+    grep -qx "g:b: signalled" "$ours"
+    grep -qx "1: g:a: ERROR (bad signal name)" "$ours"
+    # procmon agrees: restart all left web and g:b running.
     run ctl status web g:b
-    [[ "$output" == *"web"*"stopped"* ]]
-    [[ "$output" == *"g:b"*"running"* ]]
+    [[ "$output" == *"g:b"*"running"*"web"*"running"* ]]
     local supervisord
     supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
     programs "$TMP/sup"
@@ -232,4 +253,80 @@ EOF2
     log_has "every process has stopped; exiting"
     [ ! -e "$TMP/pm/supervisor.sock" ]
     [ ! -e "$SOCK" ]
+}
+
+@test "logs over XML-RPC: supervisorctl tail, clear and maintail; read and tail methods, from a file or from the tail ring" {
+    need_supervisorctl
+    programs "$TMP/pm" "[program:talk]
+command = sh -c 'echo out-line; echo err-line >&2; exec sleep 1000'
+startsecs = 0
+stdout_logfile = $TMP/pm/talk.out
+stderr_logfile = $TMP/pm/talk.err
+[program:ring]
+command = sh -c 'echo ring-line; exec sleep 1000'
+startsecs = 0"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    wait_for "$DEADLINE" grep -q out-line "$TMP/pm/talk.out"
+    wait_for "$DEADLINE" sh -c "supervisorctl -c '$TMP/pm/supervisord.conf' tail ring | grep -qx ring-line"
+    run sctl "$TMP/pm" tail talk
+    [ "$output" = "0: out-line" ]
+    run sctl "$TMP/pm" tail talk stderr
+    [ "$output" = "0: err-line" ]
+    run sctl "$TMP/pm" maintail
+    [[ "$output" == *"talk: started"* ]]
+    run sctl "$TMP/pm" clear talk
+    [ "$output" = "0: talk: cleared" ]
+    [ ! -s "$TMP/pm/talk.out" ] && [ ! -s "$TMP/pm/talk.err" ]
+    run sctl "$TMP/pm" clear ring
+    run sctl "$TMP/pm" tail ring
+    [ "$output" = "0: " ]
+    run python3 - "$TMP/pm/supervisor.sock" <<'PY'
+import http.client, socket, sys, xmlrpc.client
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+class Unix(xmlrpc.client.Transport):
+    def make_connection(self, host):
+        return Conn("localhost")
+s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=Unix())
+def fault(call, code):
+    try:
+        call()
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == code, (f.faultCode, f.faultString, code)
+        return f.faultString
+    raise SystemExit("no fault, %d expected" % code)
+# supervisord's readFile: from an offset, a length, or the last bytes.
+main = s.supervisor.readLog(0, 0)
+assert "talk: started" in main, main
+assert s.supervisor.readLog(0, 5) == main[:5]
+assert s.supervisor.readLog(-10, 0) == main[-10:]
+fault(lambda: s.supervisor.readLog(-1, 5), 3)
+# The ring counts what the process wrote: an offset at its end tails nothing.
+data, offset, overflow = s.supervisor.tailProcessStdoutLog("ring", 0, 100)
+assert (data, offset, overflow) == ("", len("ring-line\n"), False), (data, offset, overflow)
+assert s.supervisor.tailProcessStdoutLog("talk", 0, 100) == ["", 0, False]
+fault(lambda: s.supervisor.readProcessStdoutLog("nope", 0, 0), 10)
+fault(lambda: s.supervisor.readLog(0, -1), 3)
+r = s.supervisor.clearAllProcessLogs()
+assert sorted(x["name"] for x in r) == ["a", "b", "crash", "ring", "talk", "web"], r
+assert all(x["status"] == 80 and x["description"] == "OK" for x in r), r
+conf = {c["name"]: c for c in s.supervisor.getAllConfigInfo()}
+assert conf["talk"]["stdout_logfile"].endswith("talk.out") and conf["a"]["group"] == "g", conf
+assert conf["b"]["autostart"] is False and conf["crash"]["startretries"] == 1, conf
+# Group methods: one status struct a process; a bad signal per process.
+r = s.supervisor.signalProcessGroup("g", "NOPE")
+assert [(x["name"], x["status"]) for x in r] == [("a", 11)], r
+fault(lambda: s.supervisor.stopProcessGroup("nosuch"), 10)
+r = s.supervisor.stopProcessGroup("g", False)
+assert [(x["name"], x["group"], x["status"]) for x in r] == [("a", "g", 80)], r
+r = s.supervisor.startAllProcesses()
+assert sorted(x["name"] for x in r if x["status"] == 80) == ["a", "b"], r
+print("ok")
+PY
+    echo "$output"
+    [ "$output" = "ok" ]
 }
