@@ -789,6 +789,9 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     if (uv_loop_close(&d.loop) < 0)
         fprintf(stderr, "procmon: the event loop did not close cleanly\n");
     free(d.shutdown_waiters);
+    if (d.reread)
+        pm_config_free(d.reread);
+    free(d.reread);
     pm_logstream_close(d.log);
     return r < 0 ? 1 : d.exit_status >= 0 ? d.exit_status : 0;
 }

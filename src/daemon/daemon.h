@@ -102,6 +102,7 @@ struct pm_daemon {
     bool stopping;
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;
+    pm_config *reread; /* the config file as XML-RPC's reloadConfig last read it, or NULL */
 };
 
 /* Runs until shutdown; returns the exit status. */

@@ -215,6 +215,8 @@ static void multicall(rpc_call *c);
 
 #define WAIT_HELP "; with wait (the default), answers once "
 static const method methods[] = {
+    {"supervisor.addProcessGroup", rpc_add_process_group, "boolean string",
+     "Adds the group name as reloadConfig last read it, and starts its autostart processes."},
     {"supervisor.clearAllProcessLogs", rpc_clear_all_process_logs, "array",
      "Empties every process's log files: a status struct for each."},
     {"supervisor.clearLog", rpc_clear_log, "boolean", "Empties procmon's own log file."},
@@ -239,6 +241,10 @@ static const method methods[] = {
      "length bytes of the process name's stderr log from offset (negative: from the end)."},
     {"supervisor.readProcessStdoutLog", rpc_read_process_stdout_log, "string string int int",
      "length bytes of the process name's stdout log from offset (negative: from the end)."},
+    {"supervisor.reloadConfig", rpc_reload_config, "array",
+     "Reads the config file again: [[added, changed, removed]] group names; nothing changes yet."},
+    {"supervisor.removeProcessGroup", rpc_remove_process_group, "boolean string",
+     "Forgets the group name, whose processes must all be stopped."},
     {"supervisor.shutdown", rpc_shutdown, "boolean", "Stops every process, then procmon; answers true at once."},
     {"supervisor.signalAllProcesses", rpc_signal_all_processes, "array string",
      "Sends signal (a name or number) to every running process: a status struct for each."},

@@ -64,10 +64,13 @@ int rpc_find_process(rpc_call *c, const char *spec, pm_status *st);
 /* A group method over every process, in priority order: one runs on each
  * as a part whose first parameter is its namespec (rpc_process.c). */
 void rpc_run_on_all(rpc_call *c, void (*one)(rpc_call *part, const pm_status *st));
+/* supervisord's group of st: its [group:x] or [program:x] (in buf if
+ * made up from its name). */
+const char *rpc_group_of(const pm_status *st, char *buf, size_t len);
 /* The file st's stdout (or stderr) is logged to; "" if none. */
 const char *rpc_log_path(const pm_status *st, bool stderr_log);
 
-/* ---- the methods (rpc_supervisor.c, rpc_process.c, rpc_logs.c) ---- */
+/* ---- the methods (rpc_supervisor.c, rpc_config.c, rpc_process.c, rpc_logs.c) ---- */
 
 void rpc_api_version(rpc_call *c);
 void rpc_supervisor_version(rpc_call *c);
@@ -75,6 +78,9 @@ void rpc_identification(rpc_call *c);
 void rpc_get_state(rpc_call *c);
 void rpc_get_pid(rpc_call *c);
 void rpc_shutdown(rpc_call *c);
+void rpc_reload_config(rpc_call *c);
+void rpc_add_process_group(rpc_call *c);
+void rpc_remove_process_group(rpc_call *c);
 
 void rpc_get_process_info(rpc_call *c);
 void rpc_get_all_process_info(rpc_call *c);

@@ -18,8 +18,7 @@
 
 /* ---- names ---- */
 
-/* supervisord's group of st: its [group:x] or [program:x]. */
-static const char *group_of(const pm_status *st, char *buf, size_t len)
+const char *rpc_group_of(const pm_status *st, char *buf, size_t len)
 {
     const pm_procdata *pd = st->user_data;
     if (pd && pd->group_name)
@@ -40,7 +39,7 @@ static const char *name_in(const pm_status *st, const char *group)
 static json_t *who(const pm_status *st)
 {
     char buf[256];
-    const char *group = group_of(st, buf, sizeof buf);
+    const char *group = rpc_group_of(st, buf, sizeof buf);
     return json_pack("{s:o,s:o}", "name", rpc_text(name_in(st, group)), "group", rpc_text(group));
 }
 
@@ -48,7 +47,7 @@ static json_t *who(const pm_status *st)
 static void namespec(const pm_status *st, char *out, size_t len)
 {
     char buf[256];
-    const char *group = group_of(st, buf, sizeof buf), *name = name_in(st, group);
+    const char *group = rpc_group_of(st, buf, sizeof buf), *name = name_in(st, group);
     if (strcmp(group, name) == 0)
         snprintf(out, len, "%s", name);
     else
@@ -67,7 +66,7 @@ static void match(void *arg, const pm_status *st)
 {
     lookup *l = arg;
     char buf[256];
-    const char *group = group_of(st, buf, sizeof buf);
+    const char *group = rpc_group_of(st, buf, sizeof buf);
     if (strlen(group) == l->group_len && strncmp(group, l->group, l->group_len) == 0 &&
         (!l->name || strcmp(name_in(st, group), l->name) == 0) && l->count++ == 0)
         l->found = *st;
@@ -123,7 +122,7 @@ static void collect_member(void *arg, const pm_status *st)
 {
     members *m = arg;
     char buf[256];
-    const char *group = group_of(st, buf, sizeof buf);
+    const char *group = rpc_group_of(st, buf, sizeof buf);
     if (!m->group || (strlen(group) == m->group_len && strncmp(group, m->group, m->group_len) == 0))
         m->list[m->count++] = *st;
 }
@@ -224,7 +223,7 @@ static json_t *process_info(const pm_status *st)
 {
     const pm_procdata *pd = st->user_data;
     char buf[256], desc[256];
-    const char *group = group_of(st, buf, sizeof buf), *name = name_in(st, group);
+    const char *group = rpc_group_of(st, buf, sizeof buf), *name = name_in(st, group);
     time_t now = time(NULL);
     describe(st, pd, now, name, desc, sizeof desc);
     const char *out_log = rpc_log_path(st, false);
@@ -298,7 +297,7 @@ static json_t *config_info_of(const pm_daemon *d, const pm_status *st)
     const pm_procdata *pd = st->user_data;
     const pm_options *opts = &d->settings->opts;
     char buf[256], command[4096] = "";
-    const char *group = group_of(st, buf, sizeof buf);
+    const char *group = rpc_group_of(st, buf, sizeof buf);
     size_t used = 0;
     for (char **a = s->argv; a && *a && used < sizeof command; a++)
         used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", a == s->argv ? "" : " ", *a);

@@ -330,3 +330,61 @@ PY
     echo "$output"
     [ "$output" = "ok" ]
 }
+
+# edit_programs DIR: web gone, g's a changed, new added.
+edit_programs() {
+    python3 - "$1/supervisord.conf" <<'PY'
+import re, sys
+path = sys.argv[1]
+s = open(path).read()
+s = re.sub(r"\[program:web\]\n[^[]*", "", s)
+s = s.replace("[program:a]\ncommand = ", "[program:a]\nstartretries = 2\ncommand = ")
+s += "\n[program:new]\ncommand = %s sleep\nstartsecs = 0\n" % re.search(r"command = (\S+) sleep", s).group(1)
+open(path, "w").write(s)
+PY
+}
+
+@test "supervisorctl reread, update, add and remove change groups as under supervisord" {
+    need_supervisorctl
+    programs "$TMP/pm"
+    ln -s "$TMP/pm/supervisord.conf" "$TMP/procmon.conf" # the file edited is the one procmon reads
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    run_all() {
+        local dir=$1
+        sctl "$dir" reread
+        edit_programs "$dir"
+        sctl "$dir" reread
+        sctl "$dir" update
+        sctl "$dir" update
+        sctl "$dir" status
+        sctl "$dir" remove g
+        sctl_sorted "$dir" stop 'g:*'
+        sctl "$dir" remove g
+        sctl "$dir" add g
+        sctl "$dir" add g
+        sctl "$dir" add nosuch
+        sctl "$dir" remove nosuch
+    }
+    local ours=$TMP/ours theirs=$TMP/theirs
+    run_all "$TMP/pm" > "$ours"
+    cat "$ours"
+    grep -qx "0: g: changed" "$ours"
+    grep -qx "new: available" "$ours"
+    grep -qx "web: disappeared" "$ours"
+    grep -qx "new: added process group" "$ours"
+    grep -qx "1: ERROR: process/group still running: g" "$ours"
+    # procmon agrees: web is gone, new runs, g:a runs with its new setting.
+    wait_for "$DEADLINE" state_is new running
+    run ctl status web
+    [ "$status" -ne 0 ]
+    wait_for "$DEADLINE" state_is g:a running
+    local supervisord
+    supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
+    programs "$TMP/sup"
+    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
+    SUP_PID=$!
+    wait_for "$DEADLINE" settled "$TMP/sup"
+    run_all "$TMP/sup" > "$theirs"
+    diff -u "$theirs" "$ours"
+}
