@@ -38,6 +38,8 @@ struct pm_http_request {
     void *cancelled_arg;
     void (*finished)(void *arg);
     void *finished_arg;
+    pm_http_more_fn more; /* a streamed answer's */
+    void *more_arg;
     struct pm_http_request *next, *prev; /* in h->waiting */
 };
 
@@ -97,6 +99,19 @@ static enum MHD_Result queue(struct MHD_Connection *conn, unsigned status, const
     return ok;
 }
 
+static void timer_now(pm_httpd *h);
+
+/* Until an answer comes (or a stream has more), the connection waits. */
+static void suspend(pm_http_request *req)
+{
+    pm_httpd *h = req->h;
+    req->next = h->waiting;
+    if (h->waiting)
+        h->waiting->prev = req;
+    h->waiting = req;
+    MHD_suspend_connection(req->conn);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls)
@@ -137,12 +152,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req->handled) {
         req->handled = true;
         h->handler(h->arg, req);
-        if (!req->response) { /* to be answered later: the connection waits */
-            req->next = h->waiting;
-            if (h->waiting)
-                h->waiting->prev = req;
-            h->waiting = req;
-            MHD_suspend_connection(conn);
+        if (!req->response) { /* to be answered later */
+            suspend(req);
             return MHD_YES;
         }
     }
@@ -151,9 +162,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_queue_response(conn, req->status, req->response);
 }
 
-static void timer_now(pm_httpd *h);
-
-/* A waiting request goes on: libmicrohttpd calls on_request again. */
+/* A waiting request goes on: libmicrohttpd calls on_request (or a
+ * stream's reader) again. */
 static void resume(pm_http_request *req)
 {
     pm_httpd *h = req->h;
@@ -218,6 +228,41 @@ void pm_http_answer(pm_http_request *req, unsigned status, const char *content_t
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     }
     if (is_waiting(req))
+        resume(req);
+}
+
+static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    pm_http_request *req = cls;
+    ssize_t n = req->more(req->more_arg, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (n == 0) /* nothing yet: asked again once woken */
+        suspend(req);
+    return n;
+}
+
+void pm_http_answer_stream(pm_http_request *req, unsigned status, const char *content_type,
+                           pm_http_more_fn more, void *arg)
+{
+    if (req->response)
+        MHD_destroy_response(req->response);
+    req->more = more;
+    req->more_arg = arg;
+    req->status = status;
+    req->response = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, read_stream, req, NULL);
+    if (req->response) {
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+        MHD_add_response_header(req->response, "X-Accel-Buffering", "no"); /* a proxy passes it on at once */
+    }
+    if (is_waiting(req))
+        resume(req);
+}
+
+void pm_http_stream_wake(pm_http_request *req)
+{
+    if (req->more && is_waiting(req))
         resume(req);
 }
 

@@ -8,6 +8,7 @@
 #define PM_HTTPD_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <uv.h>
 
 typedef struct pm_httpd pm_httpd;
@@ -45,6 +46,18 @@ const char *pm_http_body(const pm_http_request *req, size_t *len);
  * sent) of CONTENT_TYPE.  A body that cannot be had (NULL) answers 500. */
 void pm_http_answer(pm_http_request *req, unsigned status, const char *content_type, char *body,
                     size_t len);
+
+/* A streamed answer, of no length told beforehand (chunked): `more` is
+ * called whenever the client can take more and fills up to max bytes of
+ * buf, returning their number; 0 when it has nothing yet (the connection
+ * then waits for pm_http_stream_wake), or -1 to end the answer.  A
+ * client that does not read is not asked for more.  pm_http_on_done
+ * tells when the stream is over. */
+typedef ssize_t (*pm_http_more_fn)(void *arg, char *buf, size_t max);
+void pm_http_answer_stream(pm_http_request *req, unsigned status, const char *content_type,
+                           pm_http_more_fn more, void *arg);
+/* A stream that had nothing goes on: `more` is asked again. */
+void pm_http_stream_wake(pm_http_request *req);
 
 /* For a request answered later: called if the server closes first, after
  * which the request is gone and must not be answered. */

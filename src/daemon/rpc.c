@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "logtail.h"
 #include "xmlrpc.h"
 
 struct rpc_fanout {
@@ -375,7 +376,13 @@ static void answer_text(pm_http_request *req, unsigned status, const char *text)
 
 void pm_rpc_handle(void *daemon, pm_http_request *req)
 {
-    if (strcmp(pm_http_path(req), "/RPC2") != 0) {
+    const char *path = pm_http_path(req);
+    if ((strncmp(path, "/logtail/", 9) == 0 || strcmp(path, "/mainlogtail") == 0) &&
+        strcmp(pm_http_method(req), "GET") == 0) {
+        pm_logtail_handle(daemon, req);
+        return;
+    }
+    if (strcmp(path, "/RPC2") != 0) {
         answer_text(req, 404, "Not Found\n");
         return;
     }

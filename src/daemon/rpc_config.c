@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "namespec.h"
 #include "spec.h"
 #include "startup.h"
 
@@ -36,7 +37,7 @@ static void scan_one(void *arg, const pm_status *st)
     group_scan *s = arg;
     const pm_procdata *pd = st->user_data;
     char buf[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf);
+    const char *group = pm_namespec_group(st, buf, sizeof buf);
     if (s->from_config && !(pd && pd->from_config))
         return;
     if (!s->group) {

@@ -64,11 +64,6 @@ int rpc_find_process(rpc_call *c, const char *spec, pm_status *st);
 /* A group method over every process, in priority order: one runs on each
  * as a part whose first parameter is its namespec (rpc_process.c). */
 void rpc_run_on_all(rpc_call *c, void (*one)(rpc_call *part, const pm_status *st));
-/* supervisord's group of st: its [group:x] or [program:x] (in buf if
- * made up from its name). */
-const char *rpc_group_of(const pm_status *st, char *buf, size_t len);
-/* The file st's stdout (or stderr) is logged to; "" if none. */
-const char *rpc_log_path(const pm_status *st, bool stderr_log);
 
 /* ---- the methods (rpc_supervisor.c, rpc_config.c, rpc_process.c, rpc_logs.c) ---- */
 

@@ -12,93 +12,30 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logsource.h"
+#include "namespec.h"
 #include "parse.h"
 
 #define WAIT_POLL_MS 50 /* how often a start that waits looks for RUNNING, as supervisord */
 
 /* ---- names ---- */
 
-const char *rpc_group_of(const pm_status *st, char *buf, size_t len)
-{
-    const pm_procdata *pd = st->user_data;
-    if (pd && pd->group_name)
-        return pd->group_name;
-    const char *colon = strchr(st->name, ':'); /* `procmon add`ed: no group of its own */
-    snprintf(buf, len, "%.*s", colon ? (int)(colon - st->name) : (int)strlen(st->name), st->name);
-    return buf;
-}
-
-/* Its name within that group. */
-static const char *name_in(const pm_status *st, const char *group)
-{
-    size_t n = strlen(group);
-    return strncmp(st->name, group, n) == 0 && st->name[n] == ':' ? st->name + n + 1 : st->name;
-}
-
 /* {name, group}, as in a group method's status structs. */
 static json_t *who(const pm_status *st)
 {
     char buf[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf);
-    return json_pack("{s:o,s:o}", "name", rpc_text(name_in(st, group)), "group", rpc_text(group));
+    const char *group = pm_namespec_group(st, buf, sizeof buf);
+    return json_pack("{s:o,s:o}", "name", rpc_text(pm_namespec_name(st, group)), "group", rpc_text(group));
 }
 
-/* supervisord's make_namespec: "group:name", or "name" when they are equal. */
-static void namespec(const pm_status *st, char *out, size_t len)
-{
-    char buf[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf), *name = name_in(st, group);
-    if (strcmp(group, name) == 0)
-        snprintf(out, len, "%s", name);
-    else
-        snprintf(out, len, "%s:%s", group, name);
-}
-
-typedef struct lookup {
-    const char *group;
-    size_t group_len;
-    const char *name; /* NULL: any member of the group */
-    pm_status found;
-    size_t count;
-} lookup;
-
-static void match(void *arg, const pm_status *st)
-{
-    lookup *l = arg;
-    char buf[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf);
-    if (strlen(group) == l->group_len && strncmp(group, l->group, l->group_len) == 0 &&
-        (!l->name || strcmp(name_in(st, group), l->name) == 0) && l->count++ == 0)
-        l->found = *st;
-}
-
-/* Splits a namespec as supervisord's split_namespec: "g:*" and "g:" name
- * the group g (*process NULL), "g" the process g of the group g. */
-static void split(const char *spec, lookup *l)
-{
-    const char *colon = strchr(spec, ':');
-    *l = (lookup){.group = spec, .group_len = colon ? (size_t)(colon - spec) : strlen(spec),
-                  .name = colon ? colon + 1 : spec};
-    if (colon && (!colon[1] || strcmp(colon + 1, "*") == 0))
-        l->name = NULL;
-}
-
-/* The process spec names, by procmon's name or supervisord's namespec: 0,
- * 1 when spec names a group that exists (nothing in st), or -1 after a
+/* The process spec names: 0, 1 when it names a group, or -1 after a
  * BAD_NAME fault. */
 static int find(rpc_call *c, const char *spec, pm_status *st)
 {
-    lookup l;
-    split(spec, &l);
-    if (l.name && pm_daemon_find(c->d, spec, st) == 0)
-        return 0;
-    pm_monitor_foreach(c->d->mon, match, &l);
-    if (l.count > 0 && l.name)
-        *st = l.found;
-    if (l.count > 0)
-        return l.name ? 0 : 1;
-    rpc_fault(c, PM_FAULT_BAD_NAME, spec);
-    return -1;
+    int r = pm_namespec_find(c->d, spec, st);
+    if (r < 0)
+        rpc_fault(c, PM_FAULT_BAD_NAME, spec);
+    return r;
 }
 
 int rpc_find_process(rpc_call *c, const char *spec, pm_status *st)
@@ -122,7 +59,7 @@ static void collect_member(void *arg, const pm_status *st)
 {
     members *m = arg;
     char buf[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf);
+    const char *group = pm_namespec_group(st, buf, sizeof buf);
     if (!m->group || (strlen(group) == m->group_len && strncmp(group, m->group, m->group_len) == 0))
         m->list[m->count++] = *st;
 }
@@ -210,23 +147,14 @@ static void describe(const pm_status *st, const pm_procdata *pd, time_t now, con
     }
 }
 
-const char *rpc_log_path(const pm_status *st, bool stderr_log)
-{
-    const pm_procdata *pd = st->user_data;
-    const pm_output *o = !pd ? NULL : stderr_log && !pd->redirect_stderr ? &pd->err : &pd->out;
-    if (stderr_log && pd && pd->redirect_stderr)
-        return "";
-    return o && o->kind == PM_OUT_FILE && o->path ? o->path : "";
-}
-
 static json_t *process_info(const pm_status *st)
 {
     const pm_procdata *pd = st->user_data;
     char buf[256], desc[256];
-    const char *group = rpc_group_of(st, buf, sizeof buf), *name = name_in(st, group);
+    const char *group = pm_namespec_group(st, buf, sizeof buf), *name = pm_namespec_name(st, group);
     time_t now = time(NULL);
     describe(st, pd, now, name, desc, sizeof desc);
-    const char *out_log = rpc_log_path(st, false);
+    const char *out_log = pm_log_path(st, false);
     return json_pack("{s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:i}", "name", rpc_text(name), "group",
                      rpc_text(group), "description", rpc_text(desc), "start",
                      (json_int_t)(pd ? pd->last_start : 0), "stop", (json_int_t)(pd ? pd->last_stop : 0), "now",
@@ -234,7 +162,7 @@ static json_t *process_info(const pm_status *st)
                      "spawnerr", rpc_text(pd && pd->spawn_error ? pd->spawn_error : ""), "exitstatus",
                      st->exit_signal ? -1 : st->exit_status < 0 ? 0 : st->exit_status, "logfile",
                      rpc_text(out_log), "stdout_logfile", rpc_text(out_log), "stderr_logfile",
-                     rpc_text(rpc_log_path(st, true)), "pid", (int)st->pid);
+                     rpc_text(pm_log_path(st, true)), "pid", (int)st->pid);
 }
 
 void rpc_get_process_info(rpc_call *c)
@@ -297,7 +225,7 @@ static json_t *config_info_of(const pm_daemon *d, const pm_status *st)
     const pm_procdata *pd = st->user_data;
     const pm_options *opts = &d->settings->opts;
     char buf[256], command[4096] = "";
-    const char *group = rpc_group_of(st, buf, sizeof buf);
+    const char *group = pm_namespec_group(st, buf, sizeof buf);
     size_t used = 0;
     for (char **a = s->argv; a && *a && used < sizeof command; a++)
         used += (size_t)snprintf(command + used, sizeof command - used, "%s%s", a == s->argv ? "" : " ", *a);
@@ -305,11 +233,11 @@ static json_t *config_info_of(const pm_daemon *d, const pm_status *st)
     for (int code = 0; exitcodes && code < 256; code++)
         if (pm_spec_exitcode_expected(s, code))
             json_array_append_new(exitcodes, json_integer(code));
-    const char *out = rpc_log_path(st, false), *err = rpc_log_path(st, true);
+    const char *out = pm_log_path(st, false), *err = pm_log_path(st, true);
     const pm_output none = {0}, *o = pd ? &pd->out : &none, *e = pd ? &pd->err : &none;
     json_t *info = json_object();
     struct { const char *key; json_t *value; } fields[] = {
-        {"name", rpc_text(name_in(st, group))},
+        {"name", rpc_text(pm_namespec_name(st, group))},
         {"group", rpc_text(group)},
         {"inuse", json_true()},
         {"command", rpc_text(command)},
@@ -557,7 +485,7 @@ static void run_on_members(rpc_call *c, const operation *op, const char *group, 
         if (!op->wanted(m.list[i].state))
             continue;
         char spec[512];
-        namespec(&m.list[i], spec, sizeof spec);
+        pm_namespec_of(&m.list[i], spec, sizeof spec);
         json_t *params = json_deep_copy(c->params);
         if (params)
             json_array_set_new(params, 0, rpc_text(spec));
@@ -590,12 +518,13 @@ static void run_group(rpc_call *c, const operation *op)
     if (!rpc_params_are(c, op->types))
         return;
     const char *group = rpc_param_str(c, 0);
-    lookup l = {.group = group, .group_len = strlen(group)};
-    pm_monitor_foreach(c->d->mon, match, &l);
-    if (l.count == 0)
+    char spec[512];
+    pm_status st;
+    snprintf(spec, sizeof spec, "%s:*", group);
+    if (strchr(group, ':') || pm_namespec_find(c->d, spec, &st) != 1)
         rpc_fault(c, PM_FAULT_BAD_NAME, group);
     else
-        run_on_members(c, op, group, l.group_len);
+        run_on_members(c, op, group, strlen(group));
 }
 
 /* startAllProcesses, stopAllProcesses ([wait]), signalAllProcesses (signal):

@@ -388,3 +388,55 @@ PY
     run_all "$TMP/sup" > "$theirs"
     diff -u "$theirs" "$ours"
 }
+
+@test "tail -f over HTTP: /logtail streams what a program writes after the client came, from a file or the tail ring; /mainlogtail; unknown names 404" {
+    programs "$TMP/pm" "[program:count]
+command = sh -c 'i=0; while :; do i=\$((i+1)); echo line-\$i; sleep 0.2; done'
+startsecs = 0
+stdout_logfile = $TMP/pm/count.out
+[program:ringcount]
+command = sh -c 'i=0; while :; do i=\$((i+1)); echo ring-\$i; sleep 0.2; done'
+startsecs = 0"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" settled "$TMP/pm"
+    run python3 - "$TMP/pm/supervisor.sock" <<'PY'
+import http.client, re, socket, sys, time
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+def follow(path, word, more=3):
+    """The numbers of `word` lines read from path until `more` lines after the first whole one."""
+    c = Conn("localhost", timeout=30)
+    c.request("GET", path)
+    r = c.getresponse()
+    assert r.status == 200, (path, r.status)
+    seen, buf, deadline = [], b"", time.time() + 30
+    while len(seen) < more + 1 and time.time() < deadline:
+        buf += r.read1(4096)
+        *lines, buf = buf.split(b"\n")
+        seen += [int(m.group(1)) for m in (re.fullmatch(rb"%s-(\d+)" % word, l) for l in lines) if m]
+    c.close()
+    return seen
+for path, word in (("/logtail/count", b"line"), ("/logtail/ringcount/stdout", b"ring")):
+    seen = follow(path, word)
+    # in order, one after another, and lines written after the request
+    assert len(seen) >= 4 and seen == list(range(seen[0], seen[0] + len(seen))), (path, seen)
+main = Conn("localhost", timeout=30)
+main.request("GET", "/mainlogtail")
+r = main.getresponse()
+assert r.status == 200 and b"procmon" in r.read1(4096), r.status
+main.close()
+for path in ("/logtail/nosuch", "/logtail/count/nochannel"):
+    c = Conn("localhost", timeout=30)
+    c.request("GET", path)
+    assert c.getresponse().status == 404, path
+print("ok")
+PY
+    echo "$output"
+    [ "$output" = "ok" ]
+    # The daemon goes on answering once the followers have gone.
+    run ctl status count
+    [ "$status" -eq 0 ]
+}
