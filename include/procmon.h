@@ -119,6 +119,8 @@ typedef struct pm_spec {
     double health_timeout;      /* a check still going this long fails (5) */
     double health_start_period; /* failures this soon after the spawn do not count (0) */
     int health_retries;         /* this many failed checks in a row: restarted (3) */
+    bool stdin_pipe;   /* its stdin is a pipe pm_monitor_write_input writes to (false:
+                          /dev/null) */
 } pm_spec;
 
 /* Defaults everywhere; argv must then be set. */
@@ -257,6 +259,10 @@ int pm_monitor_restart(pm_monitor *mon, const char *name, pm_done_cb done, void 
 int pm_monitor_ready(pm_monitor *mon, const char *name, pid_t pid);
 /* Sends `sig` to the running process (its group when signal_group). -ESRCH if not running. */
 int pm_monitor_signal(pm_monitor *mon, const char *name, int sig);
+/* Writes data to the running process's stdin (spec.stdin_pipe), without
+ * waiting: -ESRCH if not running, -EPIPE if it has no stdin pipe or closed
+ * it, -EAGAIN while a megabyte written earlier still waits for it. */
+int pm_monitor_write_input(pm_monitor *mon, const char *name, const char *data, size_t len);
 /* Restarts every process. */
 void pm_monitor_restart_all(pm_monitor *mon);
 /* Marks the service running and starts every autostart process, lowest priority first. */

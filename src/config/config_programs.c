@@ -233,6 +233,9 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
                                                                  full + group_prefix, &b.spec.env));
             if (grp->has_priority)
                 b.spec.priority = grp->priority;
+            /* As under supervisord, a pipe that sendProcessStdin writes to;
+             * without a listener nothing could, and stdin stays /dev/null. */
+            b.spec.stdin_pipe = cfg->unix_http.set || cfg->inet_http.set;
         }
         pm_strv_free(own);
         if (!ok || oom || !add_program(ld, cfg, full, grp->name ? grp->name : program, &b.spec, sec, name_entry)) {

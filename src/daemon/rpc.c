@@ -246,6 +246,8 @@ static const method methods[] = {
      "Reads the config file again: [[added, changed, removed]] group names; nothing changes yet."},
     {"supervisor.removeProcessGroup", rpc_remove_process_group, "boolean string",
      "Forgets the group name, whose processes must all be stopped."},
+    {"supervisor.sendProcessStdin", rpc_send_process_stdin, "boolean string string",
+     "Writes chars to the stdin of the process name."},
     {"supervisor.shutdown", rpc_shutdown, "boolean", "Stops every process, then procmon; answers true at once."},
     {"supervisor.signalAllProcesses", rpc_signal_all_processes, "array string",
      "Sends signal (a name or number) to every running process: a status struct for each."},

@@ -89,6 +89,7 @@ void rpc_stop_all_processes(rpc_call *c);
 void rpc_signal_process(rpc_call *c);
 void rpc_signal_process_group(rpc_call *c);
 void rpc_signal_all_processes(rpc_call *c);
+void rpc_send_process_stdin(rpc_call *c);
 
 void rpc_read_log(rpc_call *c);
 void rpc_clear_log(rpc_call *c);

@@ -565,3 +565,24 @@ void rpc_run_on_all(rpc_call *c, void (*one)(rpc_call *part, const pm_status *st
     const operation op = {"s", one, any_state};
     run_all(c, &op);
 }
+
+/* As supervisord: NOT_RUNNING without a process, NO_FILE when its stdin is
+ * closed (or it has none: no HTTP listener was configured). */
+void rpc_send_process_stdin(rpc_call *c)
+{
+    pm_status st;
+    if (!rpc_params_are(c, "ss") || rpc_find_process(c, rpc_param_str(c, 0), &st) < 0)
+        return;
+    json_t *chars = json_array_get(c->params, 1);
+    int r = st.state == PM_STATE_STOPPING
+                ? -ESRCH /* supervisord's "killing" */
+                : pm_monitor_write_input(c->d->mon, st.name, json_string_value(chars), json_string_length(chars));
+    if (r == -ESRCH)
+        rpc_fault(c, PM_FAULT_NOT_RUNNING, rpc_param_str(c, 0));
+    else if (r == -EPIPE)
+        rpc_fault(c, PM_FAULT_NO_FILE, rpc_param_str(c, 0));
+    else if (r < 0)
+        rpc_fault(c, PM_FAULT_FAILED, r == -EAGAIN ? "a megabyte sent earlier still waits to be read" : strerror(-r));
+    else
+        rpc_done(c, json_true());
+}

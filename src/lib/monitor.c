@@ -1207,6 +1207,18 @@ int pm_monitor_signal(pm_monitor *mon, const char *name, int sig)
     return mon->rt->ops->kill(mon->rt, p->pid, sig, p->spec.signal_group);
 }
 
+int pm_monitor_write_input(pm_monitor *mon, const char *name, const char *data, size_t len)
+{
+    pm_proc *p = table_find(mon, name);
+    if (!p)
+        return -ENOENT;
+    if (!is_up(p) || p->spawning)
+        return -ESRCH;
+    if (!p->spec.stdin_pipe || !mon->rt->ops->write_input)
+        return -EPIPE;
+    return mon->rt->ops->write_input(mon->rt, p->pid, data, len);
+}
+
 void pm_monitor_restart_all(pm_monitor *mon)
 {
     for (size_t i = 0; i < mon->count; i++)

@@ -74,7 +74,13 @@ struct pm_runtime_ops {
     /* cb will not come. */
     void (*connect_cancel)(pm_runtime *rt, pm_connect *c);
     void (*free)(pm_runtime *rt);
+    /* Writes to the stdin pipe of pid (spec.stdin_pipe): 0 once queued,
+     * -EPIPE without one (or once the child closed it), -EAGAIN while more
+     * than PM_INPUT_QUEUE_MAX bytes wait.  NULL: no child has stdin. */
+    int (*write_input)(pm_runtime *rt, pid_t pid, const char *data, size_t len);
 };
+
+#define PM_INPUT_QUEUE_MAX (1024 * 1024)
 
 struct pm_runtime {
     const struct pm_runtime_ops *ops;

@@ -53,6 +53,8 @@ struct child {
     child_stream out, err;
     uv_pipe_t ready_pipe; /* spec.ready FD: what it writes to its ready_fd */
     bool ready_open;
+    uv_pipe_t input;      /* spec.stdin_pipe: its stdin's writing end */
+    bool input_open;
     bool held;            /* its output is not read for now */
     bool reaped;
     int open_handles;
@@ -360,6 +362,65 @@ static int stream_open(child *c, child_stream *s, pm_stream which, int fd)
     return 0;
 }
 
+/* ---- stdin (spec.stdin_pipe) ---- */
+
+static void input_close(child *c)
+{
+    if (!c->input_open)
+        return;
+    c->input_open = false;
+    uv_close((uv_handle_t *)&c->input, handle_closed); /* queued writes are cancelled */
+}
+
+static void input_open(child *c, int fd)
+{
+    if (uv_pipe_init(c->rt->loop, &c->input, 0) < 0) {
+        close(fd); /* then it has a stdin nobody writes to */
+        return;
+    }
+    c->input.data = c;
+    c->open_handles++;
+    c->input_open = true;
+    if (uv_pipe_open(&c->input, fd) < 0) {
+        close(fd);
+        input_close(c);
+    }
+}
+
+typedef struct input_write {
+    uv_write_t req;
+    char data[];
+} input_write;
+
+static void input_written(uv_write_t *req, int status)
+{
+    child *c = req->handle->data;
+    if (status < 0 && status != UV_ECANCELED)
+        input_close(c); /* it closed its stdin, or is gone */
+    free(req);
+}
+
+static int rt_write_input(pm_runtime *base, pid_t pid, const char *data, size_t len)
+{
+    child *c = table_find((uv_runtime *)base, pid);
+    if (!c || !c->input_open)
+        return -EPIPE;
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->input) > PM_INPUT_QUEUE_MAX)
+        return -EAGAIN;
+    input_write *w = malloc(sizeof *w + (len ? len : 1));
+    if (!w)
+        return -ENOMEM;
+    memcpy(w->data, data, len);
+    uv_buf_t buf = uv_buf_init(w->data, (unsigned)len);
+    int r = uv_write(&w->req, (uv_stream_t *)&c->input, &buf, 1, input_written);
+    if (r < 0) {
+        free(w);
+        input_close(c);
+        return -EPIPE;
+    }
+    return 0;
+}
+
 /* ---- readiness: the FD kind's pipe, and the notify socket ---- */
 
 static void ready_close(child *c)
@@ -532,6 +593,7 @@ static void child_reaped(child *c, int wait_status)
     }
     c->reaped = true;
     ready_close(c);
+    input_close(c);
     if (c->arg)
         c->cbs->exited(c->arg, wait_status);
     if (c->open_handles == 0)
@@ -646,6 +708,8 @@ static void spawn_done(void *arg, pm_spawn_job *job)
         close(s->stderr_fd);
         if (s->ready_fd >= 0)
             close(s->ready_fd);
+        if (s->stdin_fd >= 0)
+            close(s->stdin_fd);
         if (c->arg)
             c->cbs->spawn_failed(c->arg, s->exec_errno, job->errmsg);
         c->arg = NULL;
@@ -656,6 +720,8 @@ static void spawn_done(void *arg, pm_spawn_job *job)
         (void)stream_open(c, &c->err, PM_STDERR, s->stderr_fd);
         if (s->ready_fd >= 0)
             ready_open(c, s->ready_fd);
+        if (s->stdin_fd >= 0)
+            input_open(c, s->stdin_fd);
         if (c->arg)
             c->cbs->started(c->arg, c->pid);
         early_notes_deliver(rt, c);
@@ -796,6 +862,7 @@ static void rt_free(pm_runtime *base)
         stream_close(&c->out);
         stream_close(&c->err);
         ready_close(c);
+        input_close(c);
         if (idle)
             child_release(c);
     }
@@ -806,7 +873,7 @@ static void rt_free(pm_runtime *base)
 
 static const struct pm_runtime_ops uv_ops = {
     rt_now, rt_timer_start, rt_timer_cancel, rt_spawn, rt_kill, rt_signal_leftovers, rt_hold_output, rt_forget,
-    rt_connect, rt_connect_cancel, rt_free,
+    rt_connect, rt_connect_cancel, rt_free, rt_write_input,
 };
 
 int pm_runtime_uv_new(struct uv_loop_s *loop, pm_runtime **out)

@@ -89,7 +89,8 @@ typedef struct plan {
 
 /* The descriptors the parent opens; -1 when not open. */
 typedef struct fds {
-    int devnull;
+    int input;        /* the child's stdin: /dev/null, or stdin_pipe's read end */
+    int input_writer; /* stdin_pipe's write end, the parent's */
     int out[2], err[2], report[2];
     int ready[2];     /* spec->ready PM_READY_FD: the child's end goes to ready_fd */
     int ready_target; /* that descriptor, or -1 */
@@ -421,7 +422,8 @@ static void close_fd(int *fd)
 
 static void fds_close(fds *f)
 {
-    close_fd(&f->devnull);
+    close_fd(&f->input);
+    close_fd(&f->input_writer);
     for (int i = 0; i < 2; i++) {
         close_fd(&f->out[i]);
         close_fd(&f->err[i]);
@@ -461,9 +463,18 @@ static int empty_input(void)
 
 static int fds_open(const pm_spec *spec, fds *f, char *errmsg, size_t errlen)
 {
-    *f = (fds){-1, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1};
-    f->devnull = empty_input();
-    if (f->devnull < 0) {
+    *f = (fds){-1, -1, {-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}, -1};
+    if (spec->stdin_pipe) {
+        int in[2];
+        if (pipe2(in, O_CLOEXEC) < 0 || fcntl(in[1], F_SETFL, O_NONBLOCK) < 0) {
+            int e = errno;
+            snprintf(errmsg, errlen, "cannot create a pipe: %s", strerror(e));
+            fds_close(f);
+            return -e;
+        }
+        f->input = in[0];
+        f->input_writer = in[1];
+    } else if ((f->input = empty_input()) < 0) {
         int e = errno;
         snprintf(errmsg, errlen, "cannot open /dev/null: %s", strerror(e));
         return -e;
@@ -519,11 +530,11 @@ static int child_fd_above_stdio(int fd)
     return fd > 2 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
-/* Moves /dev/null and the pipes onto 0, 1, 2; dup2 clears close-on-exec
+/* Moves the input and the pipes onto 0, 1, 2; dup2 clears close-on-exec
  * on the copy, so these three, and no other of ours, survive the exec. */
 static int child_stdio(const fds *f)
 {
-    int in = child_fd_above_stdio(f->devnull);
+    int in = child_fd_above_stdio(f->input);
     int out = child_fd_above_stdio(f->out[1]);
     int err = child_fd_above_stdio(f->err[1]);
     int ready = f->ready_target < 0 ? 0 : child_fd_above_stdio(f->ready[1]);
@@ -693,7 +704,7 @@ static int read_report(int fd, const pm_spec *spec, char *msg, size_t msglen)
 
 int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
 {
-    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1, .ready_fd = -1};
+    *out = (pm_spawned){.pid = -1, .stdout_fd = -1, .stderr_fd = -1, .ready_fd = -1, .stdin_fd = -1};
     if (!spec->argv || !spec->argv[0]) {
         snprintf(errmsg, errlen, "no command to run");
         return -EINVAL;
@@ -715,8 +726,8 @@ int pm_spawn(const pm_spec *spec, pm_spawned *out, char *errmsg, size_t errlen)
     }
     close_fd(&f.report[1]); /* else the read below would wait for ourselves */
     int err = read_report(f.report[0], spec, errmsg, errlen);
-    *out = (pm_spawned){pid, f.out[0], f.err[0], f.ready[0], err != 0, err};
-    f.out[0] = f.err[0] = f.ready[0] = -1;
+    *out = (pm_spawned){pid, f.out[0], f.err[0], f.ready[0], f.input_writer, err != 0, err};
+    f.out[0] = f.err[0] = f.ready[0] = f.input_writer = -1;
     fds_close(&f); /* the child's ends: EOF then comes when the child is done */
     return 0;
 }

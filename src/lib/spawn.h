@@ -15,6 +15,8 @@ typedef struct pm_spawned {
     int stdout_fd, stderr_fd; /* read ends of the child's stdout/stderr pipes: O_CLOEXEC|O_NONBLOCK */
     int ready_fd;             /* spec->ready PM_READY_FD: the read end of the pipe at its
                                  ready_fd, the same way; else -1 */
+    int stdin_fd;             /* spec->stdin_pipe: the write end of its stdin pipe,
+                                 O_CLOEXEC|O_NONBLOCK; else -1 */
     bool exec_failed;         /* the child could not exec and has exited (127) */
     int exec_errno;           /* then why, as the child saw it */
 } pm_spawned;

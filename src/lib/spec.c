@@ -194,7 +194,7 @@ bool pm_spec_equal(const pm_spec *a, const pm_spec *b)
            a->health == b->health && str_equal(a->health_target, b->health_target) &&
            a->health_interval == b->health_interval && a->health_timeout == b->health_timeout &&
            a->health_start_period == b->health_start_period &&
-           a->health_retries == b->health_retries;
+           a->health_retries == b->health_retries && a->stdin_pipe == b->stdin_pipe;
 }
 
 /* A name, or a number without an entry (containers run bare uids). */

@@ -440,3 +440,47 @@ PY
     run ctl status count
     [ "$status" -eq 0 ]
 }
+
+@test "sendProcessStdin writes to a program's stdin pipe; faults as supervisord's; without a listener stdin stays /dev/null" {
+    programs "$TMP/pm" "[program:echo]
+command = sh -c 'while read line; do echo got:\$line; done; echo stdin-closed; exec sleep 1000'
+startsecs = 0"
+    config < "$TMP/pm/supervisord.conf"
+    start_daemon
+    wait_for "$DEADLINE" state_is echo running
+    run python3 - "$TMP/pm/supervisor.sock" <<'PY'
+import http.client, socket, sys, time, xmlrpc.client
+class Conn(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+class Unix(xmlrpc.client.Transport):
+    def make_connection(self, host):
+        return Conn("localhost")
+s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=Unix())
+assert s.supervisor.sendProcessStdin("echo", "one\ntwo\n") is True
+deadline = time.time() + 30
+while time.time() < deadline and "got:two" not in s.supervisor.readProcessStdoutLog("echo", 0, 0):
+    time.sleep(0.05)
+assert s.supervisor.readProcessStdoutLog("echo", 0, 0) == "got:one\ngot:two\n"
+for args, code in ((("g:b", "x"), 70), (("nosuch", "x"), 10), (("echo",), 2)):
+    try:
+        s.supervisor.sendProcessStdin(*args)
+        raise SystemExit("no fault for %r" % (args,))
+    except xmlrpc.client.Fault as f:
+        assert f.faultCode == code, (args, f)
+print("ok")
+PY
+    echo "$output"
+    [ "$output" = "ok" ]
+    # No listener: nothing could write, so stdin reads as end of file at once.
+    "$PROCMON" -s "$SOCK" shutdown >/dev/null || true
+    wait_for "$DEADLINE" not_alive "$PM_PID"
+    config <<EOF2
+[program:echo]
+command = sh -c 'while read line; do echo got:\$line; done; echo stdin-closed; exec sleep 1000'
+startsecs = 0
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" log_has "[echo] stdin-closed"
+}

@@ -208,7 +208,7 @@ static void fake_free(pm_runtime *rt)
 
 static const struct pm_runtime_ops fake_ops = {
     fake_now, fake_timer_start, fake_timer_cancel, fake_spawn, fake_kill_fn, fake_signal_leftovers, fake_hold_output,
-    fake_forget, fake_connect, fake_connect_cancel, fake_free,
+    fake_forget, fake_connect, fake_connect_cancel, fake_free, NULL /* write_input: no stdin pipes */
 };
 
 static inline void fake_init(fake_runtime *f)
