@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "eventtypes.h"
 
 static const char check_usage[] =
     "usage: procmon check-config -c FILE\n"
@@ -71,6 +72,13 @@ static void print_program(const pm_program *p)
     for (char **e = s->env; e && *e; e++) /* [supervisord]'s already under its own */
         printf("  %-10s %s\n", "env", *e);
     printf("  %-10s %d\n", "priority", s->priority);
+    if (p->listen_events) { /* [eventlistener:x] */
+        printf("  %-10s", "events");
+        for (int t = 0; t < PM_EV_COUNT; t++)
+            if (p->listen_events & PM_EV_BIT(t))
+                printf(" %s", pm_sv_event_name((pm_sv_event)t));
+        printf(" (buffer %d)\n", p->buffer_size);
+    }
     printf("  %-10s %s\n", "autostart", s->autostart ? "true" : "false");
     if (s->ready == PM_READY_FD)
         printf("  %-10s fd:%d (timeout %gs)\n", "ready", s->ready_fd, s->ready_timeout);

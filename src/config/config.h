@@ -30,7 +30,12 @@ typedef struct pm_output {
 typedef struct pm_program {
     char *name;   /* final name: "group:name" in a [group:x] (bare "name" when
                    * the two are equal, as supervisord), else process_name expanded */
-    char *group_name; /* supervisord's process group: the [group:x], or the [program:x] */
+    char *group_name; /* supervisord's process group: the [group:x], or the [program:x]
+                       * ([eventlistener:x]: its pool) */
+    unsigned listen_events; /* [eventlistener:x]: the PM_EV_BIT()s of the types it takes
+                               (eventtypes.h); 0 for a program */
+    int buffer_size;        /* [eventlistener:x]: events its pool keeps waiting (10) */
+    unsigned log_events;    /* PM_EV_BIT(PM_EV_PROCESS_LOG_STDOUT/STDERR): *_events_enabled */
     pm_spec spec; /* owned: freed by pm_config_free (pm_spec_free) */
     pm_output out, err; /* err unused when redirect_stderr */
     bool redirect_stderr;

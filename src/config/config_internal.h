@@ -23,7 +23,7 @@
 /* ---- What the first pass keeps ---- */
 
 typedef enum {
-    SEC_PROCMON, SEC_PROGRAM, SEC_SUPERVISORD, SEC_INCLUDE, SEC_GROUP, SEC_UNIX_HTTP, SEC_INET_HTTP,
+    SEC_PROCMON, SEC_PROGRAM, SEC_LISTENER /* [eventlistener:x] */, SEC_SUPERVISORD, SEC_INCLUDE, SEC_GROUP, SEC_UNIX_HTTP, SEC_INET_HTTP,
     SEC_CLIENTS,  /* read by others (supervisorctl), or what procmon does anyway: no warning */
     SEC_IGNORED,
 } sec_kind;
@@ -167,6 +167,7 @@ typedef struct progbuild {
     int stopasgroup, killasgroup; /* -1: not given */
     pm_output out, err;           /* an AUTO path is completed by pm_cfg_take_outputs */
     bool redirect_stderr;
+    bool stdout_events, stderr_events; /* *_events_enabled: PROCESS_LOG events */
 } progbuild;
 
 /* Before the section's keys: procmon's spec defaults, output to the log

@@ -48,18 +48,19 @@ static const char *const program_keys[] = {
     "redirect_stderr", "stdout_logfile_maxbytes", "stderr_logfile_maxbytes",
     "stdout_logfile_backups", "stderr_logfile_backups", "ready", "ready_interval", "ready_timeout",
     "depends_on", "bind_to", "healthcheck", "healthcheck_interval", "healthcheck_timeout",
-    "healthcheck_retries", "healthcheck_start_period", "serverurl", NULL,
+    "healthcheck_retries", "healthcheck_start_period", "serverurl", "stdout_events_enabled",
+    "stderr_events_enabled", NULL,
 };
 
 /* supervisord's program keys that procmon does not implement yet. */
 static const char *const unsupported_program_keys[] = {
-    "stdout_capture_maxbytes", "stdout_events_enabled", "stdout_syslog",
-    "stderr_capture_maxbytes", "stderr_events_enabled", "stderr_syslog", NULL,
+    "stdout_capture_maxbytes", "stdout_syslog",
+    "stderr_capture_maxbytes", "stderr_syslog", NULL,
 };
 
 /* supervisord's sections that procmon accepts and ignores, with a warning. */
 static const char *const ignored_section_prefixes[] = {
-    "rpcinterface:", "eventlistener:", "fcgi-program:", "ctlplugin:", NULL,
+    "rpcinterface:", "fcgi-program:", "ctlplugin:", NULL,
 };
 
 static bool in_list(const char *const *list, const char *s)
@@ -77,6 +78,8 @@ sec_kind pm_cfg_section_kind(const char *header, bool *known)
         return SEC_PROCMON;
     if (strncmp(header, "program:", 8) == 0)
         return SEC_PROGRAM;
+    if (strncmp(header, "eventlistener:", 14) == 0)
+        return SEC_LISTENER;
     if (strcmp(header, "supervisord") == 0)
         return SEC_SUPERVISORD;
     if (strcmp(header, "include") == 0)
@@ -103,15 +106,13 @@ sec_kind pm_cfg_section_kind(const char *header, bool *known)
 static bool ignored_key_known(const char *header, const char *key)
 {
     static const char *const ctl_keys[] = {"serverurl", "username", "password", "prompt", "history_file", NULL};
-    static const char *const listener_keys[] = {"events", "buffer_size", "result_handler", NULL};
     static const char *const fcgi_keys[] = {"socket", "socket_backlog", "socket_owner", "socket_mode", NULL};
     static const char *const not_in_procmon[] = {"group", "clear_environment", "min_restart_delay",
                                                  "max_restart_delay", NULL};
     if (strcmp(header, "supervisorctl") == 0)
         return in_list(ctl_keys, key);
-    bool listener = strncmp(header, "eventlistener:", 14) == 0;
-    if (listener || strncmp(header, "fcgi-program:", 13) == 0)
-        return in_list(listener ? listener_keys : fcgi_keys, key) ||
+    if (strncmp(header, "fcgi-program:", 13) == 0)
+        return in_list(fcgi_keys, key) ||
                ((in_list(program_keys, key) || in_list(unsupported_program_keys, key)) &&
                 !in_list(not_in_procmon, key));
     return true; /* [rpcinterface:x], [ctlplugin:x]: keys for a plugin to read */
@@ -123,15 +124,18 @@ key_use pm_cfg_key_use(const section *sec, const char *key)
     static const char *const group_keys[] = {"programs", "priority", NULL};
     static const char *const unix_keys[] = {"file", "chmod", "chown", "username", "password", NULL};
     static const char *const inet_keys[] = {"port", "username", "password", NULL};
+    static const char *const listener_keys[] = {"events", "buffer_size", "result_handler", NULL};
+    bool program_like = sec->kind == SEC_PROGRAM || sec->kind == SEC_LISTENER;
     if ((sec->kind == SEC_PROCMON && in_list(procmon_keys, key)) ||
-        (sec->kind == SEC_PROGRAM && in_list(program_keys, key)) ||
+        (program_like && in_list(program_keys, key)) ||
+        (sec->kind == SEC_LISTENER && in_list(listener_keys, key)) ||
         (sec->kind == SEC_SUPERVISORD && in_list(supervisord_keys, key)) ||
         (sec->kind == SEC_INCLUDE && in_list(include_keys, key)) ||
         (sec->kind == SEC_GROUP && in_list(group_keys, key)) ||
         (sec->kind == SEC_UNIX_HTTP && in_list(unix_keys, key)) ||
         (sec->kind == SEC_INET_HTTP && in_list(inet_keys, key)))
         return KEY_USED;
-    if ((sec->kind == SEC_PROGRAM && in_list(unsupported_program_keys, key)) ||
+    if ((program_like && in_list(unsupported_program_keys, key)) ||
         (sec->kind == SEC_SUPERVISORD && in_list(unsupported_supervisord_keys, key)))
         return KEY_UNSUPPORTED;
     if ((sec->kind == SEC_IGNORED || sec->kind == SEC_CLIENTS) && ignored_key_known(sec->header, key))
@@ -356,6 +360,8 @@ static const char *set_environment(progbuild *b, const char *v, char *why, size_
         return NULL;                                                                 \
     }
 BOOL_SETTER(set_clear_environment, b->spec.clear_env)
+BOOL_SETTER(set_stdout_events, b->stdout_events)
+BOOL_SETTER(set_stderr_events, b->stderr_events)
 BOOL_SETTER(set_autostart, b->spec.autostart)
 BOOL_SETTER(set_stopasgroup, b->stopasgroup)
 BOOL_SETTER(set_killasgroup, b->killasgroup)
@@ -746,6 +752,7 @@ static const struct {
     {"healthcheck_interval", set_health_interval}, {"healthcheck_timeout", set_health_timeout},
     {"healthcheck_retries", set_health_retries},
     {"healthcheck_start_period", set_health_start_period},
+    {"stdout_events_enabled", set_stdout_events}, {"stderr_events_enabled", set_stderr_events},
 };
 
 static program_setter setter_for(const char *key)

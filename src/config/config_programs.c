@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "envlist.h"
+#include "eventtypes.h"
 #include "parse.h"
 #include "spec.h"
 
@@ -244,8 +245,11 @@ static void build_program(loader *ld, const section *sec, pm_config *cfg, const 
         } else if (!pm_cfg_take_outputs(cfg, &cfg->programs[cfg->nprograms - 1], &b)) {
             pm_cfg_fail_oom(ld);
         } else {
+            pm_program *p = &cfg->programs[cfg->nprograms - 1];
             const entry *deps = pm_cfg_find_entry(sec, "depends_on");
-            cfg->programs[cfg->nprograms - 1].depends_line = deps ? deps->line : sec->line;
+            p->depends_line = deps ? deps->line : sec->line;
+            p->log_events = (b.stdout_events ? PM_EV_BIT(PM_EV_PROCESS_LOG_STDOUT) : 0) |
+                            (b.stderr_events ? PM_EV_BIT(PM_EV_PROCESS_LOG_STDERR) : 0);
         }
         free(b.out.path);
         free(b.err.path);
@@ -428,13 +432,77 @@ static void check_dependencies(loader *ld, const pm_config *cfg)
     free(path);
 }
 
+/* ---- [eventlistener:x]: a program whose stdout speaks the protocol ---- */
+
+#define DEFAULT_RESULT_HANDLER "supervisor.dispatchers:default_handler"
+
+/* Its events line: the types named, each known (supervisord's error). */
+static unsigned listener_events(loader *ld, const section *sec)
+{
+    const entry *e = pm_cfg_find_entry(sec, "events");
+    if (!e) {
+        pm_cfg_fail_at(ld, sec->file, sec->line, "[%s] section requires an \"events\" line", sec->header);
+        return 0;
+    }
+    char *v = pm_cfg_expand(ld, &(expansions){.host = ld->host}, sec, e);
+    unsigned bits = 0;
+    for (char *save = NULL, *p = v ? strtok_r(v, ",", &save) : NULL; p && !ld->failed;
+         p = strtok_r(NULL, ",", &save)) {
+        char *name = (char *)pm_cfg_skip_blanks(p);
+        size_t len = strlen(name);
+        while (len && isspace((unsigned char)name[len - 1]))
+            name[--len] = '\0';
+        unsigned these = pm_sv_events_named(name);
+        if (!these)
+            pm_cfg_fail_value(ld, sec, e, e->value, "unknown event type %s", name);
+        bits |= these;
+    }
+    if (v && !bits && !ld->failed)
+        pm_cfg_fail_value(ld, sec, e, e->value, "names no event type");
+    free(v);
+    return bits;
+}
+
+static void build_listener(loader *ld, const section *sec, pm_config *cfg)
+{
+    unsigned events = listener_events(ld, sec);
+    long long buffer_size = 10;
+    const entry *rh = pm_cfg_find_entry(sec, "result_handler");
+    if (ld->failed || !pm_cfg_section_integer(ld, &(expansions){.host = ld->host}, sec, "buffer_size", 1,
+                                              "expected a whole number, 1 or more", &buffer_size))
+        return;
+    if (rh && strcmp(rh->value, DEFAULT_RESULT_HANDLER) != 0) {
+        pm_cfg_fail_value(ld, sec, rh, rh->value,
+                          "procmon has supervisord's default handler only (" DEFAULT_RESULT_HANDLER ")");
+        return;
+    }
+    size_t first = cfg->nprograms;
+    build_program(ld, sec, cfg, &(group_info){0});
+    for (size_t i = first; i < cfg->nprograms && !ld->failed; i++) {
+        pm_program *p = &cfg->programs[i];
+        if (p->redirect_stderr) {
+            const entry *e = pm_cfg_find_entry(sec, "redirect_stderr");
+            pm_cfg_fail_value(ld, sec, e, e->value, "a listener's stdout is the event protocol, so its stderr cannot join it");
+            return;
+        }
+        p->listen_events = events;
+        p->buffer_size = (int)buffer_size;
+        p->spec.stdin_pipe = true; /* where its events go */
+        if (!pm_cfg_find_entry(sec, "priority"))
+            p->spec.priority = -1; /* supervisord's: listeners start first and stop last */
+    }
+}
+
 void pm_cfg_build_programs(loader *ld, pm_config *cfg)
 {
     if (!ld->failed)
         check_groups(ld);
-    for (size_t i = 0; i < ld->nsecs && !ld->failed; i++)
+    for (size_t i = 0; i < ld->nsecs && !ld->failed; i++) {
         if (ld->secs[i].kind == SEC_PROGRAM)
             build_programs_of(ld, &ld->secs[i], cfg);
+        else if (ld->secs[i].kind == SEC_LISTENER)
+            build_listener(ld, &ld->secs[i], cfg);
+    }
     if (!ld->failed)
         check_dependencies(ld, cfg);
 }

@@ -137,7 +137,7 @@ static void begin_section(loader *ld, const char *name, size_t len)
         free(header);
         return;
     }
-    if (kind == SEC_PROGRAM || kind == SEC_GROUP) {
+    if (kind == SEC_PROGRAM || kind == SEC_LISTENER || kind == SEC_GROUP) {
         section probe = {.header = header};
         char *pname = pm_cfg_program_name(&probe);
         const char *why = pname ? pm_name_problem(pname) : NULL;

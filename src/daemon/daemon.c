@@ -3,6 +3,7 @@
  * settings' callbacks (daemon.h). */
 #include "daemon.h"
 
+#include "events.h"
 #include "exitpolicy.h"
 #include "listeners.h"
 #include "parse.h"
@@ -190,6 +191,7 @@ static void procdata_free(pm_daemon *d, pm_procdata *pd)
     pm_status_text_free(&pd->status);
     pm_outputs_release(d->outputs, pd->out_target);
     pm_outputs_release(d->outputs, pd->err_target);
+    pm_listener_free(d->events, pd->listener);
     free(pd->group_name);
     free(pd->out.path);
     free(pd->err.path);
@@ -232,11 +234,15 @@ static void on_event(void *arg, const pm_event *ev)
         const pm_procdata *pd = ev->user_data;
         if (pd && pd->redirect_stderr) /* stderr is stdout for it, everywhere */
             lines.stream = PM_STDOUT;
+        pm_events_output(d->events, &lines);
+        if (pd && pd->listener && lines.stream == PM_STDOUT)
+            return; /* a listener's stdout is its side of the protocol */
         route_output(d, &lines);
         keep_output(d, &lines);
         return;
     }
     pm_logstream_event(d->log, ev);
+    pm_events_process(d->events, ev);
     if (ev->type == PM_EVENT_START || ev->type == PM_EVENT_EXIT)
         d->state_dirty = true;
     note_times(ev);
@@ -285,6 +291,11 @@ int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from
     if (outputs) {
         pd->redirect_stderr = outputs->redirect_stderr;
         if (outputs->group_name && !(pd->group_name = strdup(outputs->group_name)))
+            r = -ENOMEM;
+        pd->log_events = outputs->log_events;
+        if (r == 0 && outputs->listen_events &&
+            !(pd->listener = pm_listener_new(d->events, outputs->group_name ? outputs->group_name : name,
+                                             outputs->listen_events, outputs->buffer_size)))
             r = -ENOMEM;
         if (r == 0)
             r = take_output(d, &outputs->out, &pd->out, &pd->out_target);
@@ -360,6 +371,7 @@ void pm_daemon_shutdown(pm_daemon *d, pm_request *req)
     if (d->stopping)
         return;
     d->stopping = true;
+    pm_events_supervisor(d->events, false);
     pm_manager_stopping(d->manager);
     pm_monitor_stop_service(d->mon, all_stopped, d);
 }
@@ -607,6 +619,21 @@ static void orphan_reaped(void *arg, pid_t pid, int wait_status)
     }
 }
 
+/* As supervisord at start: PROCESS_GROUP_ADDED for each group (in the
+ * file's order), for listeners to take once they run. */
+static void announce_groups(pm_daemon *d)
+{
+    const pm_daemon_settings *s = d->settings;
+    for (size_t i = 0; i < s->nprograms; i++) {
+        const char *group = s->programs[i].group_name ? s->programs[i].group_name : s->programs[i].name;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = s->programs[j].group_name && strcmp(s->programs[j].group_name, group) == 0;
+        if (!seen)
+            pm_events_group(d->events, group, true);
+    }
+}
+
 static int daemon_setup(pm_daemon *d)
 {
     const pm_daemon_settings *s = d->settings;
@@ -660,6 +687,10 @@ static int daemon_setup(pm_daemon *d)
         fprintf(stderr, "procmon: cannot set up the supervisor: %s\n", strerror(-r));
         return r;
     }
+    if ((r = pm_events_new(d, &d->events)) < 0) {
+        fprintf(stderr, "procmon: cannot set up the event listeners: %s\n", strerror(-r));
+        return r;
+    }
     pm_monitor_set_event_cb(d->mon, on_event, d);
     pm_monitor_batch_lines(d->mon, true);
     pm_runtime_uv_on_stray_notify(d->rt, stray_notify, d);
@@ -672,6 +703,7 @@ static int daemon_setup(pm_daemon *d)
             return r;
         }
     }
+    announce_groups(d);
     return 0;
 }
 
@@ -765,6 +797,7 @@ int pm_daemon_run(const pm_daemon_settings *settings)
                              settings->socket_path ? ", control socket " : "",
                              settings->socket_path ? settings->socket_path : "");
         pm_monitor_start_service(d.mon);
+        pm_events_supervisor(d.events, true);
         uv_run(&d.loop, UV_RUN_DEFAULT);
     }
     pm_control_close(d.ctl);
@@ -778,7 +811,8 @@ int pm_daemon_run(const pm_daemon_settings *settings)
     /* What is still buffered gets a few seconds. */
     pm_logstream_flush(d.log);
     pm_outputs_drain(d.outputs, EXIT_DRAIN_SECONDS);
-    pm_monitor_free(d.mon); /* releases the programs' targets */
+    pm_monitor_free(d.mon); /* releases the programs' targets and listeners */
+    pm_events_free(d.events);
     pm_runtime_free(d.rt);
     log_from_target(&d);
     pm_outputs_free(d.outputs); /* last writes, whatever the retry time */

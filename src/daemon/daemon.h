@@ -74,6 +74,10 @@ typedef struct pm_procdata {
     pm_target *held_for;         /* its output is not read until this target catches up */
     time_t last_start, last_stop; /* wall-clock times of its last start and exit, 0: none */
     char *spawn_error;           /* why its last spawn failed, until it next starts */
+    struct pm_listener *listener; /* an [eventlistener:x]'s protocol state (events.h), or NULL */
+    unsigned log_events;         /* the PROCESS_LOG event types its output makes */
+    pm_state sv_state;           /* its state as last told to event listeners */
+    int backoff;                 /* failed starts in a row, told as PROCESS_STATE tries */
 } pm_procdata;
 
 struct pm_daemon {
@@ -103,6 +107,7 @@ struct pm_daemon {
     pm_request **shutdown_waiters;
     size_t nshutdown_waiters;
     pm_config *reread; /* the config file as XML-RPC's reloadConfig last read it, or NULL */
+    struct pm_events *events; /* supervisord's events and listeners (events.h) */
 };
 
 /* Runs until shutdown; returns the exit status. */

@@ -248,6 +248,8 @@ static const method methods[] = {
      "Forgets the group name, whose processes must all be stopped."},
     {"supervisor.sendProcessStdin", rpc_send_process_stdin, "boolean string string",
      "Writes chars to the stdin of the process name."},
+    {"supervisor.sendRemoteCommEvent", rpc_send_remote_comm_event, "boolean string string",
+     "Sends a REMOTE_COMMUNICATION event of type with data to the listeners that take it."},
     {"supervisor.shutdown", rpc_shutdown, "boolean", "Stops every process, then procmon; answers true at once."},
     {"supervisor.signalAllProcesses", rpc_signal_all_processes, "array string",
      "Sends signal (a name or number) to every running process: a status struct for each."},

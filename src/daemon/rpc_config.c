@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "namespec.h"
 #include "spec.h"
 #include "startup.h"
@@ -154,6 +155,7 @@ void rpc_add_process_group(rpc_call *c)
         }
     }
     pm_logstream_message(d->log, "added process group %s (XML-RPC)", group);
+    pm_events_group(d->events, group, true);
     rpc_done(c, json_true());
 }
 
@@ -199,6 +201,7 @@ void rpc_remove_process_group(rpc_call *c)
             rpc_fault(c, PM_FAULT_STILL_RUNNING, group);
         } else {
             pm_logstream_message(d->log, "removing process group %s (XML-RPC)", group);
+            pm_events_group(d->events, group, false);
             removal *held = rm;
             rm = NULL;
             *held = (removal){c, n + 1}; /* and one until all are asked */

@@ -73,6 +73,7 @@ void rpc_identification(rpc_call *c);
 void rpc_get_state(rpc_call *c);
 void rpc_get_pid(rpc_call *c);
 void rpc_shutdown(rpc_call *c);
+void rpc_send_remote_comm_event(rpc_call *c);
 void rpc_reload_config(rpc_call *c);
 void rpc_add_process_group(rpc_call *c);
 void rpc_remove_process_group(rpc_call *c);

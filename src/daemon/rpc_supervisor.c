@@ -4,6 +4,8 @@
 
 #include <unistd.h>
 
+#include "events.h"
+
 void rpc_api_version(rpc_call *c)
 {
     if (rpc_params_are(c, ""))
@@ -57,5 +59,15 @@ void rpc_shutdown(rpc_call *c)
     pm_http_request *req = rpc_top_request(c);
     if (req)
         pm_http_on_done(req, shutdown_now, c->d);
+    rpc_done(c, json_true());
+}
+
+/* REMOTE_COMMUNICATION to the listeners that take it. */
+void rpc_send_remote_comm_event(rpc_call *c)
+{
+    if (!rpc_params_are(c, "ss"))
+        return;
+    json_t *data = json_array_get(c->params, 1);
+    pm_events_remote(c->d->events, rpc_param_str(c, 0), json_string_value(data), json_string_length(data));
     rpc_done(c, json_true());
 }

@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "config.h"
+#include "eventtypes.h"
 #include "spec.h"
 
 typedef struct fixture {
@@ -735,7 +736,6 @@ static void test_supervisord_warnings(void **state)
         /* none for [unix_http_server], [inet_http_server] (served),
          * [supervisorctl] (supervisorctl's) and [rpcinterface:supervisor]
          * (what procmon serves) */
-        ":14: [eventlistener:ev] is not supported by procmon; ignored",
         ":17: [fcgi-program:fc] is not supported by procmon; ignored",
         ":20: [ctlplugin:p] is not supported by procmon; ignored",
         ":27: stdout_capture_maxbytes in [program:a] is not supported by procmon; ignored",
@@ -751,8 +751,9 @@ static void test_supervisord_warnings(void **state)
     for (size_t i = 0; i < n && i < cfg.nwarnings; i++)
         assert_warning(&cfg, i, f, expected[i]);
     assert_int_equal(cfg.nwarnings, n);
-    assert_int_equal(cfg.nprograms, 1);
-    assert_string_equal(cfg.programs[0].name, "g:a");
+    assert_int_equal(cfg.nprograms, 2); /* the listener runs too */
+    assert_string_equal(find_program(&cfg, "ev")->spec.argv[0], "/bin/listener");
+    assert_string_equal(find_program(&cfg, "g:a")->group_name, "g");
     assert_true(cfg.unix_http.set);
     assert_string_equal(cfg.unix_http.file, "/tmp/supervisor.sock");
     assert_int_equal(cfg.unix_http.chmod, 0700);
@@ -907,8 +908,8 @@ static void test_supervisord_section(void **state)
     /* Even in a section procmon ignores, when supervisord knows the keys. */
     assert_error(f, "[unix_http_server]\nfiel=/x\n", ":2: unknown key 'fiel' in [unix_http_server]");
     assert_error(f, "[supervisorctl]\nserverurl=x\nprompt=y\nport=1\n", ":4: unknown key 'port' in [supervisorctl]");
-    assert_error(f, "[eventlistener:e]\ncommand=x\nevents=TICK_5\nclear_environment=true\n",
-                 ":4: unknown key 'clear_environment' in [eventlistener:e]");
+    assert_error(f, "[eventlistener:e]\ncommand=x\nevents=TICK_5\nevnets=TICK_60\n",
+                 ":4: unknown key 'evnets' in [eventlistener:e]");
     assert_error(f, "[fcgi-program:f]\ncommand=x\nsocket=tcp://h:1\nevents=TICK_5\n",
                  ":4: unknown key 'events' in [fcgi-program:f]");
     load(f, "[rpcinterface:x]\nsupervisor.rpcinterface_factory=a:b\nanything=goes\n", &cfg);
@@ -1464,6 +1465,41 @@ static void test_group_named_as_member(void **state)
 
 /* ---- Environment: [supervisord]'s, the program's, procmon's ---- */
 
+/* [eventlistener:x]: a program with the event types it takes (an abstract
+ * name stands for its members), its pool's buffer, and a stdin pipe. */
+static void test_event_listener(void **state)
+{
+    fixture *f = *state;
+    pm_config cfg;
+    load(f, "[eventlistener:watch]\ncommand = /bin/l\nevents = PROCESS_STATE, TICK_60\nbuffer_size = 3\n"
+            "[eventlistener:all]\ncommand = /bin/l\nevents = EVENT\n[program:p]\ncommand = /bin/p\n",
+         &cfg);
+    const pm_program *w = find_program(&cfg, "watch"), *all = find_program(&cfg, "all");
+    unsigned states = 0;
+    for (int t = PM_EV_PROCESS_STATE_STOPPED; t <= PM_EV_PROCESS_STATE_UNKNOWN; t++)
+        states |= PM_EV_BIT(t);
+    assert_int_equal(w->listen_events, states | PM_EV_BIT(PM_EV_TICK_60));
+    assert_int_equal(w->buffer_size, 3);
+    assert_true(w->spec.stdin_pipe);
+    assert_string_equal(w->group_name, "watch");
+    assert_int_equal(all->listen_events, PM_EV_BIT(PM_EV_COUNT) - 1);
+    assert_int_equal(all->buffer_size, 10);
+    assert_int_equal(find_program(&cfg, "p")->listen_events, 0);
+    assert_int_equal(cfg.nwarnings, 0);
+    pm_config_free(&cfg);
+    assert_error(f, "[eventlistener:l]\ncommand = x\n", ":1: [eventlistener:l] section requires an \"events\" line");
+    assert_error(f, "[eventlistener:l]\ncommand = x\nevents = TICK_5, TOCK\n",
+                 ":3: bad value for events in [eventlistener:l]: 'TICK_5, TOCK' (unknown event type TOCK)");
+    assert_error(f, "[eventlistener:l]\ncommand = x\nevents = TICK_5\nbuffer_size = 0\n",
+                 ":4: bad value for buffer_size in [eventlistener:l]: '0' (expected a whole number, 1 or more)");
+    assert_error(f, "[eventlistener:l]\ncommand = x\nevents = TICK_5\nresult_handler = my:handler\n",
+                 ":4: bad value for result_handler in [eventlistener:l]: 'my:handler' (procmon has "
+                 "supervisord's default handler only (supervisor.dispatchers:default_handler))");
+    assert_error(f, "[eventlistener:l]\ncommand = x\nevents = TICK_5\nredirect_stderr = true\n",
+                 ":4: bad value for redirect_stderr in [eventlistener:l]: 'true' (a listener's stdout is the "
+                 "event protocol, so its stderr cannot join it)");
+}
+
 /* supervisord's variables: the process's and group's names, and the
  * server a child reaches (the program's serverurl, else the unix socket,
  * else the inet port); the program's own environment wins. */
@@ -1820,6 +1856,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_named_as_member, setup, teardown),
         cmocka_unit_test_setup_teardown(test_environment_layers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_supervisor_environment, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_listener, setup, teardown),
         cmocka_unit_test_setup_teardown(test_quoted_semicolons, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_continuations_and_repeats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ini_comments_and_delimiters, setup, teardown),
