@@ -167,12 +167,15 @@ static void emit(pm_events *e, pm_sv_event type, const char *fmt, ...)
         pm_logstream_message(e->d->log, "out of memory: a %s event is lost", pm_sv_event_name(type));
         return;
     }
-    *ev = (sv_event){.refs = 1, .type = type, .serial = ++e->serial, .payload = ev->payload, .len = (size_t)n};
+    ev->refs = 1;
+    ev->type = type;
+    ev->serial = e->serial++; /* from 0, as supervisord's serials */
+    ev->len = (size_t)n;
     for (pool *p = e->pools; p; p = p->next) {
         if (!(p->types & PM_EV_BIT(type)))
             continue;
         ev->refs++;
-        accept_event(e, p, (queued){ev, ++p->serial}, false);
+        accept_event(e, p, (queued){ev, p->serial++}, false);
         dispatch(e, p);
     }
     event_release(ev);

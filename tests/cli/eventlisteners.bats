@@ -36,8 +36,8 @@ EOF2
 PROCESS_STATE_BACKOFF from_state:STARTING tries:1
 PROCESS_STATE_STARTING from_state:BACKOFF tries:1
 PROCESS_STATE_FATAL from_state:STARTING" ]
-    # Pool serials count up by one.
-    [ "$(cut -d' ' -f3 "$TMP/events" | tr '\n' ' ')" = "$(seq -s ' ' 1 "$(wc -l < "$TMP/events")") " ]
+    # Pool serials count up by one from 0, as supervisord's.
+    [ "$(cut -d' ' -f3 "$TMP/events" | tr '\n' ' ')" = "$(seq -s ' ' 0 "$(($(wc -l < "$TMP/events") - 1))") " ]
     # The protocol is not logged as the listener's output.
     ! log_has "[watch] READY"
 }

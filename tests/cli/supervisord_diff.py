@@ -318,13 +318,18 @@ def main():
     section = options.read_config(main_conf)
     explicit_groups = set()
     configs = {}  # supervisord's name -> ProcessConfig
+    listeners = set()  # the event listeners' names, which both run
     for path in glob.glob(os.path.join(workdir, "conf", "**", "*.conf"), recursive=True):
         with open(path, encoding="utf-8") as f:
             explicit_groups |= set(re.findall(r"^\[group:([^\]]+)\]", f.read(), re.M))
     for group in section.process_group_configs:
         for proc in group.process_configs:
-            if type(proc).__name__ == "ProcessConfig":  # not event listeners, FastCGI
+            # Programs only: a listener run by the reporter would not speak the
+            # protocol (eventlisteners.bats tests listeners), and FastCGI is not run.
+            if type(proc).__name__ == "ProcessConfig":
                 configs[name_of(group.name, proc.name, explicit_groups)] = proc
+            elif type(proc).__name__ == "EventListenerConfig":
+                listeners.add(name_of(group.name, proc.name, explicit_groups))
     expected = sum(1 for c in configs.values() if c.autostart)
 
     problems = []
@@ -349,7 +354,7 @@ def main():
                 listed = set(configs)
             else:
                 status = procmon_status(procmon, sock, env)
-                listed = {s["name"] for s in status}
+                listed = {s["name"] for s in status} - listeners
                 by_pid = {s.get("pid"): s["name"] for s in status if s.get("pid")}
                 for pid, r in got.items():
                     names[by_pid.get(pid, "(pid %d, not in status)" % pid)] = r

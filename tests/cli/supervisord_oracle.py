@@ -25,7 +25,7 @@ theirs = {}
 for group in section.process_group_configs:
     for proc in group.process_configs:
         kind = type(proc).__name__
-        if kind != "ProcessConfig":  # event listeners, FastCGI: not run by procmon
+        if kind not in ("ProcessConfig", "EventListenerConfig"):  # FastCGI: not run by procmon
             continue
         name = proc.name if group.name == proc.name else "%s:%s" % (group.name, proc.name)
         theirs[name] = (shlex.split(proc.command), dict(proc.environment or {}))
