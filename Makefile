@@ -201,13 +201,14 @@ FUZZ_SECONDS ?= 60
 FUZZ_DIR     := build/fuzz
 FUZZ_CFLAGS  := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                 -fno-omit-frame-pointer -std=c17 -D_GNU_SOURCE -Iinclude $(INC_cli) -g -O1 -Wall -Wextra
-FUZZ_TARGETS := config lines shellwords request
+FUZZ_TARGETS := config lines shellwords request xmlrpc
 FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_SRC_config     := $(filter-out src/config/checkconfig.c src/config/sockpath.c,$(SRC_config)) src/lib/spec.c \
                        src/lib/readiness.c src/lib/health.c src/lib/check.c
 FUZZ_SRC_lines      := src/lib/lines.c
 FUZZ_SRC_shellwords := src/config/shellwords.c src/config/envlist.c src/lib/spec.c src/config/strbuild.c
 FUZZ_SRC_request    := src/daemon/request_decode.c src/config/parse.c
+FUZZ_SRC_xmlrpc     := src/daemon/xmlrpc.c src/config/parse.c src/config/strbuild.c src/lib/spec.c
 
 $(FUZZ_DIR):
 	mkdir -p $@

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse.h"
 #include "strbuild.h"
 
 #define MAX_DEPTH 64
@@ -97,14 +98,14 @@ static void XMLCALL on_start(void *arg, const XML_Char *el, const XML_Char **att
 static json_t *scalar(reader *r, const char *el)
 {
     const char *t = text_of(r);
-    char *end;
+    char *end, shown[64]; /* a bad value as one line of the error */
     if (strcmp(el, "string") == 0 || strcmp(el, "dateTime.iso8601") == 0)
         return json_stringn(t, r->text.len);
     if (strcmp(el, "nil") == 0)
         return json_null();
     if (strcmp(el, "boolean") == 0) {
         if (strcmp(t, "0") && strcmp(t, "1")) {
-            fail(r, "a boolean is 0 or 1, not \"%s\"", t);
+            fail(r, "a boolean is 0 or 1, not \"%s\"", pm_printable(t, shown, sizeof shown));
             return NULL;
         }
         return json_boolean(t[0] == '1');
@@ -113,14 +114,14 @@ static json_t *scalar(reader *r, const char *el)
     if (strcmp(el, "double") == 0) {
         double d = strtod(t, &end);
         if (end == t || *end || errno) {
-            fail(r, "not a double: \"%s\"", t);
+            fail(r, "not a double: \"%s\"", pm_printable(t, shown, sizeof shown));
             return NULL;
         }
         return json_real(d);
     }
     long long i = strtoll(t, &end, 10);
     if (end == t || *end || errno) {
-        fail(r, "not an integer: \"%s\"", t);
+        fail(r, "not an integer: \"%s\"", pm_printable(t, shown, sizeof shown));
         return NULL;
     }
     return json_integer(i);
@@ -227,8 +228,9 @@ int pm_xmlrpc_parse_call(const char *body, size_t len, char **method, json_t **p
         snprintf(err, errlen, "no methodName");
         ok = false;
     }
-    for (size_t i = 1; i <= r.depth; i++) { /* what a failure left open */
-        json_decref(r.stack[i].v);
+    for (size_t i = 0; i <= r.depth; i++) { /* what a failure left open; a stray <name> */
+        if (i > 0)
+            json_decref(r.stack[i].v);
         free(r.stack[i].name);
     }
     XML_ParserFree(r.p);
