@@ -739,10 +739,8 @@ static void test_supervisord_warnings(void **state)
         ":17: [fcgi-program:fc] is not supported by procmon; ignored",
         ":20: [ctlplugin:p] is not supported by procmon; ignored",
         ":27: stdout_capture_maxbytes in [program:a] is not supported by procmon; ignored",
-        ":28: stdout_events_enabled in [program:a] is not supported by procmon; ignored",
         ":29: stdout_syslog in [program:a] is not supported by procmon; ignored",
         ":33: stderr_capture_maxbytes in [program:a] is not supported by procmon; ignored",
-        ":34: stderr_events_enabled in [program:a] is not supported by procmon; ignored",
         ":35: stderr_syslog in [program:a] is not supported by procmon; ignored",
         /* after the whole file, when supervisord reads its includes */
         ":11: [include] files: no file matches '/nonexistent-procmon/*.conf'",
