@@ -159,3 +159,22 @@ EOF2
     grep -qx "PROCESS_STATE_RUNNING web STARTING" "$TMP/seen"
     log_has "shutdown asked for over XML-RPC"
 }
+
+@test "a listener that dies holding an event is restarted like any program, and gets that event again" {
+    config <<EOF2
+[eventlistener:once]
+command = sh -c 'if [ -e $TMP/died ]; then exec python3 $LISTENERS/record.py $TMP/events; fi; echo READY; read header; touch $TMP/died; exit 1'
+events = PROCESS_GROUP_ADDED
+startsecs = 0
+[program:a]
+command = $CHILD sleep
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" recorded "PROCESS_GROUP_ADDED"
+    events
+    [ -e "$TMP/died" ]
+    log_has "once: exited with status 1"
+    # What the first run took and never answered came to the second.
+    events | grep -qxF "PROCESS_GROUP_ADDED once N OK | groupname:once\\n"
+    events | grep -qxF "PROCESS_GROUP_ADDED once N OK | groupname:a\\n"
+}

@@ -83,6 +83,9 @@ settled() { sctl "$1" status | grep -q "crash FATAL"; }
         sctl "$dir" restart g:a
         sctl "$dir" status web g:b
         sctl "$dir" status nosuch
+        sctl "$dir" status 'g:*'
+        sctl "$dir" pid g:a | sed -E 's/^0: [0-9]+$/0: PID/'
+        sctl "$dir" pid nosuch
         sctl "$dir" version | sed -E 's/^0: [0-9.]+$/0: VERSION/'
         sctl "$dir" signal CONT web
         sctl "$dir" signal FOO g:a
@@ -439,6 +442,12 @@ PY
     # The daemon goes on answering once the followers have gone.
     run ctl status count
     [ "$status" -eq 0 ]
+    command -v supervisorctl >/dev/null || skip "supervisorctl (Debian's supervisor package) is not installed"
+    # supervisorctl's own tail -f, followed for a few lines and stopped.
+    run timeout 3 supervisorctl -c "$TMP/pm/supervisord.conf" tail -f count
+    echo "$output"
+    [ "${lines[0]}" = "==> Press Ctrl-C to exit <==" ]
+    [ "$(printf '%s\n' "$output" | grep -c '^line-[0-9]*$')" -ge 5 ]
 }
 
 @test "sendProcessStdin writes to a program's stdin pipe; faults as supervisord's; without a listener stdin stays /dev/null" {
