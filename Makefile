@@ -39,7 +39,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_BIN := $(BUILD)/tests/child
 
-.PHONY: all deps run check check-install test unit cli bench bench-readiness bench-pid1 clean fuzz fuzz-smoke static
+.PHONY: all deps run check check-install test unit cli bench bench-readiness bench-pid1 bench-xmlrpc clean fuzz fuzz-smoke static
 all: $(BUILD)/procmon
 
 deps:
@@ -121,6 +121,12 @@ bench: deps $(BUILD)/procmon
 # section of bench/results.md).
 bench-readiness: deps build/plain/procmon build/plain/tests/child
 	bench/readiness.py
+
+# supervisorctl and XML-RPC against procmon and supervisord, with 1000
+# programs (a section of bench/results.md).
+bench-xmlrpc: deps build/plain/procmon build/plain/tests/child
+	bench/install-others
+	bench/xmlrpc.py
 
 # procmon as PID 1 of a PID namespace against tini, dumb-init and catatonit:
 # reaping orphans, memory, stop (root; a section of bench/results.md).
