@@ -348,16 +348,6 @@ void pm_events_free(pm_events *e)
     uv_close((uv_handle_t *)&e->tick, events_free);
 }
 
-/* supervisord's state names, for from_state. */
-static const char *state_name(pm_state s)
-{
-    static const char *const names[] = {[PM_STATE_STOPPED] = "STOPPED", [PM_STATE_STARTING] = "STARTING",
-                                        [PM_STATE_RUNNING] = "RUNNING", [PM_STATE_BACKOFF] = "BACKOFF",
-                                        [PM_STATE_STOPPING] = "STOPPING", [PM_STATE_EXITED] = "EXITED",
-                                        [PM_STATE_FATAL] = "FATAL"};
-    return names[s];
-}
-
 static void state_event(pm_events *e, const pm_event *ev, pm_procdata *pd, pm_state from)
 {
     static const pm_sv_event types[] = {
@@ -372,7 +362,7 @@ static void state_event(pm_events *e, const pm_event *ev, pm_procdata *pd, pm_st
     const char *group = pm_namespec_group(&st, buf, sizeof buf);
     const char *name = pm_namespec_name(&st, group);
     char head[600];
-    snprintf(head, sizeof head, "processname:%s groupname:%s from_state:%s", name, group, state_name(from));
+    snprintf(head, sizeof head, "processname:%s groupname:%s from_state:%s", name, group, pm_namespec_state(from));
     switch (ev->state) {
     case PM_STATE_STARTING:
     case PM_STATE_BACKOFF:

@@ -1,4 +1,4 @@
-/* Finding processes by supervisord's names. */
+/* Finding processes by supervisord's names, and naming their states as it does. */
 #include "namespec.h"
 
 #include <stdio.h>
@@ -64,4 +64,13 @@ int pm_namespec_find(const pm_daemon *d, const char *spec, pm_status *st)
     if (l.name)
         *st = l.found;
     return l.name ? 0 : 1;
+}
+
+const char *pm_namespec_state(pm_state s)
+{
+    static const char *const names[] = {[PM_STATE_STOPPED] = "STOPPED", [PM_STATE_STARTING] = "STARTING",
+                                        [PM_STATE_RUNNING] = "RUNNING", [PM_STATE_BACKOFF] = "BACKOFF",
+                                        [PM_STATE_STOPPING] = "STOPPING", [PM_STATE_EXITED] = "EXITED",
+                                        [PM_STATE_FATAL] = "FATAL"};
+    return names[s];
 }

@@ -98,14 +98,6 @@ static int state_code(pm_state s)
     return codes[s];
 }
 
-static const char *state_name(pm_state s)
-{
-    static const char *const names[] = {[PM_STATE_STOPPED] = "STOPPED", [PM_STATE_STARTING] = "STARTING",
-                                        [PM_STATE_RUNNING] = "RUNNING", [PM_STATE_BACKOFF] = "BACKOFF",
-                                        [PM_STATE_STOPPING] = "STOPPING", [PM_STATE_EXITED] = "EXITED",
-                                        [PM_STATE_FATAL] = "FATAL"};
-    return names[s];
-}
 
 /* RUNNING_STATES in supervisord: a start is refused, a stop goes ahead. */
 static bool is_running_state(pm_state s)
@@ -158,7 +150,7 @@ static json_t *process_info(const pm_status *st)
     return json_pack("{s:o,s:o,s:o,s:I,s:I,s:I,s:i,s:s,s:o,s:i,s:o,s:o,s:o,s:i}", "name", rpc_text(name), "group",
                      rpc_text(group), "description", rpc_text(desc), "start",
                      (json_int_t)(pd ? pd->last_start : 0), "stop", (json_int_t)(pd ? pd->last_stop : 0), "now",
-                     (json_int_t)now, "state", state_code(st->state), "statename", state_name(st->state),
+                     (json_int_t)now, "state", state_code(st->state), "statename", pm_namespec_state(st->state),
                      "spawnerr", rpc_text(pd && pd->spawn_error ? pd->spawn_error : ""), "exitstatus",
                      st->exit_signal ? -1 : st->exit_status < 0 ? 0 : st->exit_status, "logfile",
                      rpc_text(out_log), "stdout_logfile", rpc_text(out_log), "stderr_logfile",

@@ -89,15 +89,9 @@ EOF2
     start_daemon
     wait_for "$DEADLINE" recorded "TICK_5"
     python3 - "$TMP/sup.sock" <<'PY'
-import http.client, socket, sys, xmlrpc.client
-class Conn(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(sys.argv[1])
-class Unix(xmlrpc.client.Transport):
-    def make_connection(self, host):
-        return Conn("localhost")
-s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=Unix())
+import sys, xmlrpc.client
+from unix_http import rpc
+s = rpc(sys.argv[1])
 assert s.supervisor.sendRemoteCommEvent("deploy", "v2 is out") is True
 PY
     wait_for "$DEADLINE" recorded "REMOTE_COMMUNICATION"

@@ -4,6 +4,8 @@
 : "${PROCMON:?set PROCMON to the procmon binary}"
 : "${CHILD:?set CHILD to the test child program}"
 DEADLINE=${DEADLINE:-30}
+# The tests' Python helpers (unix_http.py ...) import from here.
+export PYTHONPATH="$BATS_TEST_DIRNAME${PYTHONPATH:+:$PYTHONPATH}"
 
 setup() {
     TMP=$(mktemp -d)

@@ -62,6 +62,20 @@ sctl_sorted() {
     printf '%s: %s\n' "$st" "$out"
 }
 
+# same_under_supervisord OURS: run_all against supervisord -n on the same
+# programs, whose output must be OURS line by line (skipped without
+# supervisord).
+same_under_supervisord() {
+    local supervisord
+    supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
+    programs "$TMP/sup"
+    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
+    SUP_PID=$!
+    wait_for "$DEADLINE" settled "$TMP/sup"
+    run_all "$TMP/sup" > "$TMP/theirs"
+    diff -u "$TMP/theirs" "$1"
+}
+
 # The states supervisorctl shows settled: crash FATAL, the others as started.
 settled() { sctl "$1" status | grep -q "crash FATAL"; }
 
@@ -71,7 +85,7 @@ settled() { sctl "$1" status | grep -q "crash FATAL"; }
     config < "$TMP/pm/supervisord.conf"
     start_daemon
     wait_for "$DEADLINE" settled "$TMP/pm"
-    local ours=$TMP/ours theirs=$TMP/theirs
+    local ours=$TMP/ours
     run_all() {
         local dir=$1
         sctl "$dir" status
@@ -113,14 +127,7 @@ settled() { sctl "$1" status | grep -q "crash FATAL"; }
     # procmon agrees: restart all left web and g:b running.
     run ctl status web g:b
     [[ "$output" == *"g:b"*"running"*"web"*"running"* ]]
-    local supervisord
-    supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
-    programs "$TMP/sup"
-    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
-    SUP_PID=$!
-    wait_for "$DEADLINE" settled "$TMP/sup"
-    run_all "$TMP/sup" > "$theirs"
-    diff -u "$theirs" "$ours"
+    same_under_supervisord "$ours"
 }
 
 @test "supervisorctl start waits for RUNNING (startsecs) and says why a start failed" {
@@ -286,15 +293,9 @@ startsecs = 0"
     run sctl "$TMP/pm" tail ring
     [ "$output" = "0: " ]
     run python3 - "$TMP/pm/supervisor.sock" <<'PY'
-import http.client, socket, sys, xmlrpc.client
-class Conn(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(sys.argv[1])
-class Unix(xmlrpc.client.Transport):
-    def make_connection(self, host):
-        return Conn("localhost")
-s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=Unix())
+import sys, xmlrpc.client
+from unix_http import rpc
+s = rpc(sys.argv[1])
 def fault(call, code):
     try:
         call()
@@ -369,7 +370,7 @@ PY
         sctl "$dir" add nosuch
         sctl "$dir" remove nosuch
     }
-    local ours=$TMP/ours theirs=$TMP/theirs
+    local ours=$TMP/ours
     run_all "$TMP/pm" > "$ours"
     cat "$ours"
     grep -qx "0: g: changed" "$ours"
@@ -382,14 +383,7 @@ PY
     run ctl status web
     [ "$status" -ne 0 ]
     wait_for "$DEADLINE" state_is g:a running
-    local supervisord
-    supervisord=$(command -v supervisord) || skip "supervisord is not installed: procmon checked alone"
-    programs "$TMP/sup"
-    "$supervisord" -n -c "$TMP/sup/supervisord.conf" >"$TMP/sup/out" 2>&1 3>&- &
-    SUP_PID=$!
-    wait_for "$DEADLINE" settled "$TMP/sup"
-    run_all "$TMP/sup" > "$theirs"
-    diff -u "$theirs" "$ours"
+    same_under_supervisord "$ours"
 }
 
 @test "tail -f over HTTP: /logtail streams what a program writes after the client came, from a file or the tail ring; /mainlogtail; unknown names 404" {
@@ -404,11 +398,9 @@ startsecs = 0"
     start_daemon
     wait_for "$DEADLINE" settled "$TMP/pm"
     run python3 - "$TMP/pm/supervisor.sock" <<'PY'
-import http.client, re, socket, sys, time
-class Conn(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(sys.argv[1])
+import re, sys, time
+from unix_http import Connection
+Conn = lambda host, timeout: Connection(sys.argv[1], timeout)
 def follow(path, word, more=3):
     """The numbers of `word` lines read from path until `more` lines after the first whole one."""
     c = Conn("localhost", timeout=30)
@@ -458,15 +450,9 @@ startsecs = 0"
     start_daemon
     wait_for "$DEADLINE" state_is echo running
     run python3 - "$TMP/pm/supervisor.sock" <<'PY'
-import http.client, socket, sys, time, xmlrpc.client
-class Conn(http.client.HTTPConnection):
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.connect(sys.argv[1])
-class Unix(xmlrpc.client.Transport):
-    def make_connection(self, host):
-        return Conn("localhost")
-s = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=Unix())
+import sys, time, xmlrpc.client
+from unix_http import rpc
+s = rpc(sys.argv[1])
 assert s.supervisor.sendProcessStdin("echo", "one\ntwo\n") is True
 deadline = time.time() + 30
 while time.time() < deadline and "got:two" not in s.supervisor.readProcessStdoutLog("echo", 0, 0):
