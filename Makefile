@@ -126,7 +126,7 @@ bench-readiness: deps build/plain/procmon build/plain/tests/child
 # programs (a section of bench/results.md).
 bench-xmlrpc: deps build/plain/procmon build/plain/tests/child
 	bench/install-others
-	bench/xmlrpc.py
+	bench/rpc_clients.py
 
 # procmon as PID 1 of a PID namespace against tini, dumb-init and catatonit:
 # reaping orphans, memory, stop (root; a section of bench/results.md).

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """supervisord's clients against procmon and supervisord, side by side.
 
-    bench/xmlrpc.py [--procmon PATH] [--child PATH] [--programs N] [--repeat R] [--output FILE]
+    bench/rpc_clients.py [--procmon PATH] [--child PATH] [--programs N] [--repeat R] [--output FILE]
 
 The same supervisord.conf (N sleeping programs, a [unix_http_server]) run
 by `procmon run` and by `supervisord -n`, one after the other, then:
@@ -10,8 +10,9 @@ status:   `supervisorctl status` of all N, the whole command (Python's own
           start-up is in both figures alike).
 call:     supervisor.getAllProcessInfo() from Python's xmlrpc.client over
           the unix socket, the round trip alone.
-clients:  the supervisor's RSS with 100 idle HTTP connections open on its
-          unix socket, against its RSS before they came.
+clients:  the supervisor's RSS with 100 idle HTTP connections open, half on
+          its unix socket and half on its [inet_http_server] (127.0.0.1),
+          against its RSS before they came.
 
 Each figure is the median of R tries (with the range).  Writes the section
 "supervisorctl and XML-RPC" into --output (bench/results.md), replacing an
@@ -48,9 +49,16 @@ class UnixTransport(xmlrpc.client.Transport):
         return UnixConnection(self.path)
 
 
-def write_config(d, n, child):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_config(d, n, child, port):
     with open(os.path.join(d, "supervisord.conf"), "w") as f:
-        f.write(f"[unix_http_server]\nfile = {d}/http.sock\n[supervisord]\nlogfile = {d}/supervisord.log\n"
+        f.write(f"[unix_http_server]\nfile = {d}/http.sock\n[inet_http_server]\nport = 127.0.0.1:{port}\n"
+                f"[supervisord]\nlogfile = {d}/supervisord.log\n"
                 f"pidfile = {d}/supervisord.pid\nchildlogdir = {d}\n"
                 "[rpcinterface:supervisor]\n"
                 "supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface\n"
@@ -85,7 +93,8 @@ def fmt(values, unit=""):
 
 def measure(who, args):
     d = tempfile.mkdtemp(prefix="procmon-bench-xmlrpc-")
-    write_config(d, args.programs, args.child)
+    port = free_port()
+    write_config(d, args.programs, args.child, port)
     proc = start(who, d, args)
     proxy = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=UnixTransport(f"{d}/http.sock"))
     try:
@@ -109,9 +118,9 @@ def measure(who, args):
         pid = proc.pid
         before = procs.memory_kib([pid])[0]
         conns = []
-        for _ in range(CLIENTS):
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(f"{d}/http.sock")
+        for i in range(CLIENTS):
+            s = socket.socket(socket.AF_UNIX) if i % 2 else socket.socket()
+            s.connect(f"{d}/http.sock" if i % 2 else ("127.0.0.1", port))
             s.sendall(b"GET /RPC2 HTTP/1.1\r\nHost: x\r\n")  # a request begun and never finished
             conns.append(s)
         time.sleep(1.0)  # let the supervisor take them all
@@ -157,14 +166,14 @@ def main():
     lines = [
         SECTION, "",
         f"- date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; machine: {report.machine(load)}; "
-        f"`bench/xmlrpc.py --programs {args.programs} --repeat {args.repeat}` "
+        f"`bench/rpc_clients.py --programs {args.programs} --repeat {args.repeat}` "
         f"({(time.monotonic() - t) / 60:.1f} minutes)",
         "",
         "| measurement (lower is better) | procmon | supervisord | procmon / supervisord |",
         "|---|---|---|---|",
         row(f"`supervisorctl status` of {args.programs} programs, the whole command (ms)", "status", "", 1000),
         row(f"supervisor.getAllProcessInfo() of {args.programs} programs, the round trip (ms)", "call", "", 1000),
-        f"| RSS before and with {CLIENTS} HTTP connections open (MiB) | {pm['rss_before']:.3g} → "
+        f"| RSS before and with {CLIENTS} HTTP connections open on both listeners (MiB) | {pm['rss_before']:.3g} → "
         f"{pm['rss_after']:.3g} | {sv['rss_before']:.3g} → {sv['rss_after']:.3g} | "
         f"{pm['rss_after'] / sv['rss_after']:.3g}× |",
         "",
