@@ -293,6 +293,8 @@ int pm_daemon_add(pm_daemon *d, const char *name, const pm_spec *spec, bool from
         if (outputs->group_name && !(pd->group_name = strdup(outputs->group_name)))
             r = -ENOMEM;
         pd->log_events = outputs->log_events;
+        pd->listen_events = outputs->listen_events;
+        pd->buffer_size = outputs->buffer_size;
         if (r == 0 && outputs->listen_events &&
             !(pd->listener = pm_listener_new(d->events, outputs->group_name ? outputs->group_name : name,
                                              outputs->listen_events, outputs->buffer_size)))
@@ -324,7 +326,8 @@ static bool output_equal(const pm_output *a, const pm_output *b)
 bool pm_daemon_outputs_equal(const pm_procdata *pd, const pm_program *p)
 {
     return pd->redirect_stderr == p->redirect_stderr && output_equal(&pd->out, &p->out) &&
-           output_equal(&pd->err, &p->err);
+           output_equal(&pd->err, &p->err) && pd->log_events == p->log_events &&
+           pd->listen_events == p->listen_events && pd->buffer_size == p->buffer_size;
 }
 
 int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen)

@@ -76,6 +76,8 @@ typedef struct pm_procdata {
     char *spawn_error;           /* why its last spawn failed, until it next starts */
     struct pm_listener *listener; /* an [eventlistener:x]'s protocol state (events.h), or NULL */
     unsigned log_events;         /* the PROCESS_LOG event types its output makes */
+    unsigned listen_events;      /* a listener's: the types it takes, and its pool's buffer */
+    int buffer_size;
     pm_state sv_state;           /* its state as last told to event listeners */
     int backoff;                 /* failed starts in a row, told as PROCESS_STATE tries */
 } pm_procdata;
@@ -123,7 +125,7 @@ int pm_daemon_find(const pm_daemon *d, const char *name, pm_status *st);
 /* Reopens the log file and every output file (SIGUSR2, `reopen`); 0 or the
  * first error, already logged. */
 int pm_daemon_reopen(pm_daemon *d, char *err, size_t errlen);
-/* True when both describe the same output settings (reload). */
+/* True when both describe the same output and event settings (reload). */
 bool pm_daemon_outputs_equal(const pm_procdata *pd, const pm_program *p);
 /* Stops everything and leaves the loop; answers req (may be NULL) once done. */
 void pm_daemon_shutdown(pm_daemon *d, pm_request *req);

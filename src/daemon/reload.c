@@ -23,7 +23,8 @@ typedef struct replacement {
     reload *rl;
     char *name;
     pm_spec spec;
-    pm_program outputs; /* only group_name, out, err and redirect_stderr (strings owned) */
+    pm_program outputs; /* only group_name, the event settings, out, err and redirect_stderr
+                           (strings owned) */
 } replacement;
 
 static void reload_release(reload *rl)
@@ -80,10 +81,14 @@ static void collect(void *arg, const pm_status *st)
         c->names[c->count++] = strdup(st->name);
 }
 
-/* A copy of p's group and output settings into rp; false when out of memory. */
+/* A copy of p's group, event and output settings into rp; false when out
+ * of memory. */
 static bool copy_outputs(replacement *rp, const pm_program *p)
 {
     rp->outputs.group_name = p->group_name ? strdup(p->group_name) : NULL;
+    rp->outputs.listen_events = p->listen_events;
+    rp->outputs.buffer_size = p->buffer_size;
+    rp->outputs.log_events = p->log_events;
     rp->outputs.out = p->out;
     rp->outputs.err = p->err;
     rp->outputs.redirect_stderr = p->redirect_stderr;

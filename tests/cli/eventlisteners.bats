@@ -172,3 +172,27 @@ EOF2
     events | grep -qxF "PROCESS_GROUP_ADDED once N OK | groupname:once\\n"
     events | grep -qxF "PROCESS_GROUP_ADDED once N OK | groupname:a\\n"
 }
+
+@test "reload: a listener whose events changed is replaced by a listener that takes the new ones" {
+    config <<EOF2
+[eventlistener:watch]
+command = python3 $LISTENERS/record.py $TMP/events
+events = TICK_3600
+startsecs = 0
+[program:a]
+command = $CHILD sleep
+startsecs = 0
+EOF2
+    start_daemon
+    wait_for "$DEADLINE" state_is watch running
+    sed -i 's/^events = TICK_3600$/events = PROCESS_STATE_STOPPED/' "$TMP/procmon.conf"
+    run ctl reload
+    [ "$status" -eq 0 ]
+    [[ "$output" == *watch* ]] # changed
+    wait_for "$DEADLINE" state_is watch running
+    ctl stop a
+    wait_for "$DEADLINE" recorded "PROCESS_STATE_STOPPED watch"
+    events | grep -qxF "PROCESS_STATE_STOPPED watch N OK | processname:a groupname:a from_state:STOPPING pid:P"
+    # its protocol is still not logged as output
+    ! log_has "[watch] READY"
+}
