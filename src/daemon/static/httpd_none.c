@@ -56,3 +56,14 @@ void pm_http_on_done(pm_http_request *req, void (*finished)(void *arg), void *ar
 {
     (void)req, (void)finished, (void)arg;
 }
+
+void pm_http_answer_stream(pm_http_request *req, unsigned status, const char *content_type, pm_http_more_fn more,
+                           void *arg)
+{
+    (void)req, (void)status, (void)content_type, (void)more, (void)arg;
+}
+
+void pm_http_stream_wake(pm_http_request *req)
+{
+    (void)req;
+}
