@@ -117,11 +117,16 @@ startsecs = 0
 EOF2
     start_daemon
     wait_for "$DEADLINE" recorded "PROCESS_STATE_RUNNING states"
-    # Its event loop sleeps: no wake-ups over 6 s (a TICK_5 timer would make one).
+    # Once what the start set going (the state file, the listener's answer)
+    # is done, its event loop sleeps: no wake-up over 6 s, where a TICK_5
+    # timer would make at least one.
+    wakeups() { awk '/voluntary_ctxt_switches/ && !/non/ {print $2}' "/proc/$PM_PID/status"; }
+    settled() { local a; a=$(wakeups); sleep 1; [ "$(wakeups)" = "$a" ]; }
+    wait_for "$DEADLINE" settled
     local before after
-    before=$(awk '/voluntary_ctxt_switches/ && !/non/ {print $2}' "/proc/$PM_PID/status")
+    before=$(wakeups)
     sleep 6
-    after=$(awk '/voluntary_ctxt_switches/ && !/non/ {print $2}' "/proc/$PM_PID/status")
+    after=$(wakeups)
     echo "wake-ups: $before -> $after"
     [ $((after - before)) -eq 0 ]
 }
