@@ -406,8 +406,9 @@ EOF2
 
 # failed_starts DIR: a supervisord.conf in DIR with the failed-start cases,
 # all with autorestart = false: a command that does not exist, a program
-# that exits 0 at once (before startsecs), and the same with startsecs = 0;
-# with what supervisord needs to answer supervisorctl from DIR.
+# that exits 0 at once (10 s before its startsecs: a supervisord slowed by a
+# loaded machine still sees the exit first), and the same with startsecs =
+# 0; with what supervisord needs to answer supervisorctl from DIR.
 failed_starts() {
     mkdir -p "$1"
     { supervisord_head "$1"; cat; } > "$1/supervisord.conf" <<EOF2
@@ -419,6 +420,7 @@ startretries = 2
 command = $CHILD exit 0
 autorestart = false
 startretries = 1
+startsecs = 10
 [program:done]
 command = $CHILD exit 0
 autorestart = false
